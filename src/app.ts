@@ -1,0 +1,56 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.ts';
+import { corsPolicy } from './http/middleware/cors-policy.ts';
+import { errorHandler, notFound } from './http/middleware/error-handler.ts';
+import { httpLogger } from './http/middleware/http-logger.ts';
+import { httpMetrics } from './http/middleware/http-metrics.ts';
+import { createRateLimits } from './http/middleware/rate-limit.ts';
+import { requestScope } from './http/middleware/request-id.ts';
+import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
+import { type AuditLog, createAuditLog } from './observability/audit.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import type { StateStore } from './store/types.ts';
+
+/** Everything the app needs from outside. main.ts wires the real ones; tests wire their own. */
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: StateStore;
+  logger: Logger;
+  metrics?: Metrics;
+  audit?: AuditLog;
+  lifecycle?: Lifecycle;
+}
+
+/**
+ * Builds the HTTP application without listening. The chain below is the whole path a
+ * request takes, top to bottom.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, store, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const audit = deps.audit ?? createAuditLog(logger);
+  const lifecycle = deps.lifecycle ?? { draining: false };
+  const rateLimit = createRateLimits({ config, store, metrics, audit });
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Express takes the client IP this many hops from the right of X-Forwarded-For.
+  app.set('trust proxy', config.server.trustProxyHops);
+  app.set('query parser', 'simple');
+
+  app.use(requestScope());
+  app.use(httpLogger(logger));
+  app.use(httpMetrics(metrics));
+  app.use(helmet());
+  app.use(healthRoutes({ store, metrics, lifecycle, metricsEnabled: config.metrics.enabled }));
+
+  app.use(corsPolicy(config.cors));
+  app.use(rateLimit('default'));
+  app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
+
+  app.use(notFound());
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+
+/**
+ * The one schema for every option keywarden reads. Defaults live here, not scattered
+ * through the code; cross-field rules live in `checkConfig` at the bottom.
+ * Later capabilities add their own section objects and list them in `configSchema`.
+ */
+
+const durationMs = z.number().int().positive();
+
+/** A byte size written as a number or as `64kb`, `1mb`. */
+const byteSize = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 64kb or 1mb')
+    .transform((value) => {
+      const match = /^(\d+)(b|kb|mb)$/i.exec(value)!;
+      const unit = match[2]!.toLowerCase();
+      const factor = unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1;
+      return Number(match[1]) * factor;
+    }),
+]);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const serverSchema = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** The URL browsers and IdPs use to reach keywarden; redirect and ACS URLs derive from it. */
+  publicUrl: httpUrl.default('http://localhost:8080'),
+  /**
+   * How many reverse proxies sit in front of keywarden. The client IP is taken that many
+   * hops from the right of X-Forwarded-For, so a client cannot choose its own IP.
+   */
+  trustProxyHops: z.number().int().min(0).max(10).default(0),
+  bodyLimit: byteSize.default(64 * 1024),
+  shutdownGraceMs: durationMs.default(10_000),
+  requestTimeoutMs: durationMs.default(30_000),
+  keepAliveTimeoutMs: durationMs.default(5_000),
+});
+
+export const corsSchema = z.strictObject({
+  /** Exact origins (scheme://host[:port]) allowed to call keywarden with credentials. */
+  origins: z
+    .array(z.url().refine((value) => new URL(value).origin === value, 'expected a bare origin'))
+    .default([]),
+  maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+});
+
+const redisNode = z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+
+export const redisSchema = z.strictObject({
+  mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
+  /** standalone: `redis://` or `rediss://` URL. */
+  url: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+    .optional(),
+  sentinel: z
+    .strictObject({
+      masterName: z.string().min(1),
+      sentinels: z.array(redisNode).min(1),
+    })
+    .optional(),
+  cluster: z.strictObject({ rootNodes: z.array(redisNode).min(1) }).optional(),
+  username: z.string().optional(),
+  /** Secret: from KEYWARDEN_STORE__REDIS__PASSWORD(_FILE) only. */
+  password: z.string().optional(),
+  tls: z.boolean().default(false),
+  keyPrefix: z.string().default('kw:'),
+  connectTimeoutMs: durationMs.default(2_000),
+  commandTimeoutMs: durationMs.default(1_000),
+  /** Reconnect backoff: min(base * 2^attempt, max) with jitter. */
+  reconnectBaseMs: durationMs.default(100),
+  reconnectMaxMs: durationMs.default(5_000),
+});
+
+export const storeSchema = z.strictObject({
+  kind: z.enum(['memory', 'redis']).default('memory'),
+  /** The memory store holds state for one process only; production needs this set to run it. */
+  allowMemoryInProduction: z.boolean().default(false),
+  redis: redisSchema.prefault({}),
+});
+
+export const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const rateLimitRule = z.strictObject({
+  /** Requests allowed per window. */
+  points: z.number().int().positive(),
+  windowSeconds: z.number().int().positive(),
+});
+
+const rateLimitGroup = z.strictObject({
+  perIp: rateLimitRule,
+  /** Applied in addition to perIp once the caller's identity is known. */
+  perIdentity: rateLimitRule.optional(),
+});
+
+export const rateLimitSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  groups: z.record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), rateLimitGroup).default({
+    default: { perIp: { points: 600, windowSeconds: 60 } },
+    auth: { perIp: { points: 60, windowSeconds: 60 } },
+    credentials: {
+      perIp: { points: 300, windowSeconds: 60 },
+      perIdentity: { points: 120, windowSeconds: 60 },
+    },
+    presign: {
+      perIp: { points: 600, windowSeconds: 60 },
+      perIdentity: { points: 300, windowSeconds: 60 },
+    },
+  }),
+});
+
+export const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+});
+
+export const configSchema = z.strictObject({
+  /** Taken from NODE_ENV; not set in files. */
+  env: z.enum(['development', 'test', 'production']).default('development'),
+  server: serverSchema.prefault({}),
+  cors: corsSchema.prefault({}),
+  store: storeSchema.prefault({}),
+  log: logSchema.prefault({}),
+  rateLimit: rateLimitSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type RedisConfig = z.infer<typeof redisSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
+export type RateLimitGroupConfig = z.infer<typeof rateLimitGroup>;
+
+/**
+ * Paths of secret values. They may come only from the environment (or `*_FILE`), never from
+ * a YAML file in production, so that config files can be committed and mounted as ConfigMaps.
+ * A `*` matches any single key (a provider name, say).
+ */
+export const secretPaths: readonly string[] = ['store.redis.password'];
+
+/** Rules that span fields; each problem is reported with the path it concerns. */
+export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
+  if (config.store.kind === 'redis') {
+    const { mode, url, sentinel, cluster } = config.store.redis;
+    if (mode === 'standalone' && !url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store', 'redis', 'url'],
+        message: 'required when store.kind is redis',
+      });
+    }
+    if (mode === 'sentinel' && !sentinel) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store', 'redis', 'sentinel'],
+        message: 'required for sentinel mode',
+      });
+    }
+    if (mode === 'cluster' && !cluster) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store', 'redis', 'cluster'],
+        message: 'required for cluster mode',
+      });
+    }
+  }
+  if (
+    config.env === 'production' &&
+    config.store.kind === 'memory' &&
+    !config.store.allowMemoryInProduction
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['store', 'kind'],
+      message:
+        'the memory store keeps state in one process and is refused in production; use redis or set store.allowMemoryInProduction',
+    });
+  }
+}

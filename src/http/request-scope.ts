@@ -1,0 +1,20 @@
+import type { Principal } from '../auth/principal.ts';
+
+/** Everything one request carries through the middleware chain, in one typed place. */
+export interface RequestScope {
+  readonly requestId: string;
+  /** Set by an authenticator (session cookie, bearer token, guest token). */
+  principal?: Principal;
+  /** How the principal was established; decides whether CSRF checks apply. */
+  authMethod?: 'session' | 'bearer' | 'guest-token';
+  /** The Cognito identity id once it is known. */
+  identityId?: string;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      scope: RequestScope;
+    }
+  }
+}

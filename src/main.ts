@@ -1,0 +1,79 @@
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createStore } from './store/create-store.ts';
+
+/**
+ * Start-up: validate config, connect the store, then listen. Shutdown on SIGTERM/SIGINT:
+ * report not-ready, stop accepting, let in-flight requests finish within the grace period,
+ * close the store, exit 0.
+ */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`keywarden: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const logger = createLogger({ level: config.log.level });
+  const store = await createStore(config.store, logger).catch((error: unknown) => {
+    logger.fatal({ err: { message: (error as Error).message } }, 'cannot reach the state store');
+    logger.flush();
+    process.exit(1);
+  });
+  const lifecycle = { draining: false };
+  const app = createApp({ config, store, logger, metrics: createMetrics(), lifecycle });
+
+  const server = createServer(app);
+  server.requestTimeout = config.server.requestTimeoutMs;
+  server.keepAliveTimeout = config.server.keepAliveTimeoutMs;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  logger.info(
+    { port, env: config.env, store: store.kind },
+    `keywarden listening on ${config.server.host}:${port}`,
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.draining = true;
+    logger.info(
+      { signal, graceMs: config.server.shutdownGraceMs },
+      'shutting down: draining in-flight requests',
+    );
+    const deadline = setTimeout(() => {
+      logger.warn({ open: sockets.size }, 'grace period over: closing remaining connections');
+      for (const socket of sockets) socket.destroy();
+    }, config.server.shutdownGraceMs);
+    deadline.unref();
+    server.close(async () => {
+      clearTimeout(deadline);
+      await store.close().catch(() => undefined);
+      logger.info('stopped');
+      logger.flush(() => process.exit(0));
+    });
+    // Idle keep-alive connections would hold close() open until they time out.
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Lock, RateLimiterOptions, SetOptions, StateStore } from '../types.ts';
+
+interface Entry {
+  value: string | Set<string>;
+  expiresAt: number | null;
+}
+
+/**
+ * The embedded default: state in this process's memory. Correct for exactly one process;
+ * a second instance would see none of it, so production refuses it unless told otherwise.
+ */
+export class MemoryStore implements StateStore {
+  readonly kind = 'memory' as const;
+  readonly #entries = new Map<string, Entry>();
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #now: () => number;
+
+  constructor(options: { now?: () => number; sweepIntervalMs?: number } = {}) {
+    this.#now = options.now ?? Date.now;
+    // Expired entries are dropped lazily on read; the sweep bounds memory for keys never read again.
+    this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 30_000);
+    this.#sweeper.unref();
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt !== null && entry.expiresAt <= now) this.#entries.delete(key);
+    }
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiresAt !== null && entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #expiry(ttlMs: number | undefined): number | null {
+    return ttlMs === undefined ? null : this.#now() + ttlMs;
+  }
+
+  async get(key: string): Promise<string | null> {
+    const value = this.#live(key)?.value;
+    return typeof value === 'string' ? value : null;
+  }
+
+  async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    if (options.onlyIfAbsent && this.#live(key)) return false;
+    this.#entries.set(key, { value, expiresAt: this.#expiry(options.ttlMs) });
+    return true;
+  }
+
+  async take(key: string): Promise<string | null> {
+    const value = await this.get(key);
+    if (value !== null) this.#entries.delete(key);
+    return value;
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    let count = 0;
+    for (const key of keys) if (this.#live(key) && this.#entries.delete(key)) count += 1;
+    return count;
+  }
+
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    const entry = this.#live(key);
+    const current = typeof entry?.value === 'string' ? Number(entry.value) : 0;
+    const next = current + by;
+    this.#entries.set(key, { value: String(next), expiresAt: entry ? entry.expiresAt : this.#expiry(ttlMs) });
+    return next;
+  }
+
+  async ttlMs(key: string): Promise<number | null> {
+    const entry = this.#live(key);
+    if (!entry || entry.expiresAt === null) return null;
+    return Math.max(0, entry.expiresAt - this.#now());
+  }
+
+  async addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void> {
+    const entry = this.#live(key);
+    const set = entry?.value instanceof Set ? entry.value : new Set<string>();
+    for (const member of members) set.add(member);
+    this.#entries.set(key, { value: set, expiresAt: this.#expiry(ttlMs) });
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    const value = this.#live(key)?.value;
+    return value instanceof Set ? [...value] : [];
+  }
+
+  async removeFromSet(key: string, members: readonly string[]): Promise<void> {
+    const value = this.#live(key)?.value;
+    if (!(value instanceof Set)) return;
+    for (const member of members) value.delete(member);
+    if (value.size === 0) this.#entries.delete(key);
+  }
+
+  async tryLock(key: string, ttlMs: number): Promise<Lock | null> {
+    const token = randomBytes(16).toString('hex');
+    if (!(await this.set(key, token, { ttlMs, onlyIfAbsent: true }))) return null;
+    return {
+      key,
+      release: async () => {
+        if ((await this.get(key)) !== token) return false;
+        this.#entries.delete(key);
+        return true;
+      },
+    };
+  }
+
+  async ping(): Promise<void> {}
+
+  rateLimiter(options: RateLimiterOptions): RateLimiterMemory {
+    return new RateLimiterMemory({
+      keyPrefix: options.keyPrefix,
+      points: options.points,
+      duration: options.durationSeconds,
+    });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#entries.clear();
+  }
+}

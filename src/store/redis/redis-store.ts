@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { createClient, createCluster, createSentinel } from 'redis';
+import type { RedisConfig } from '../../config/schema.ts';
+import type { Lock, RateLimiterOptions, SetOptions, StateStore } from '../types.ts';
+import { StoreUnavailableError } from '../types.ts';
+
+/**
+ * The commands keywarden uses, which standalone, Sentinel and Cluster clients all offer.
+ * Naming them here keeps the three client types behind one small surface.
+ */
+interface RedisCommands {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options?: object): Promise<string | null>;
+  getDel(key: string): Promise<string | null>;
+  del(keys: string | string[]): Promise<number>;
+  pTTL(key: string): Promise<number>;
+  sAdd(key: string, members: string[]): Promise<number>;
+  sMembers(key: string): Promise<string[]>;
+  sRem(key: string, members: string[]): Promise<number>;
+  pExpire(key: string, ms: number): Promise<number>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  isReady?: boolean;
+}
+
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+// INCRBY, then give the key its lifetime only if it has none, so a counter's window starts at its first hit.
+const INCREMENT_WITH_TTL = `local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v`;
+const ADD_TO_SET = `redis.call('SADD', KEYS[1], unpack(ARGV, 2)) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1`;
+
+export interface RedisStoreOptions {
+  onError?: (error: Error) => void;
+}
+
+/** Backoff with full jitter, so a fleet of pods does not reconnect in lockstep. */
+function reconnectDelay(config: RedisConfig, attempt: number): number {
+  const ceiling = Math.min(config.reconnectBaseMs * 2 ** Math.min(attempt, 16), config.reconnectMaxMs);
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function buildClient(config: RedisConfig): RedisCommands {
+  const socket = {
+    connectTimeout: config.connectTimeoutMs,
+    reconnectStrategy: (attempt: number) => reconnectDelay(config, attempt),
+    ...(config.tls ? { tls: true as const } : {}),
+  };
+  const auth = {
+    ...(config.username ? { username: config.username } : {}),
+    ...(config.password ? { password: config.password } : {}),
+  };
+  // Commands fail at once while disconnected instead of queueing: a request that needs
+  // state gets a quick 503 rather than hanging until Redis comes back.
+  const common = { ...auth, socket, disableOfflineQueue: true };
+  switch (config.mode) {
+    case 'cluster':
+      return createCluster({
+        rootNodes: config.cluster!.rootNodes.map((node) => ({
+          socket: { host: node.host, port: node.port },
+        })),
+        defaults: common,
+      }) as unknown as RedisCommands;
+    case 'sentinel':
+      return createSentinel({
+        name: config.sentinel!.masterName,
+        sentinelRootNodes: config.sentinel!.sentinels.map((node) => ({ host: node.host, port: node.port })),
+        nodeClientOptions: common,
+      }) as unknown as RedisCommands;
+    default:
+      return createClient({ url: config.url, ...common }) as unknown as RedisCommands;
+  }
+}
+
+/** Production state: shared by every instance, so sessions, limits and replay caches hold across pods. */
+export class RedisStore implements StateStore {
+  readonly kind = 'redis' as const;
+  readonly #client: RedisCommands;
+  readonly #config: RedisConfig;
+  readonly #prefix: string;
+  #closed = false;
+
+  constructor(config: RedisConfig, options: RedisStoreOptions = {}) {
+    this.#config = config;
+    this.#prefix = config.keyPrefix;
+    this.#client = buildClient(config);
+    // Without a listener node-redis rethrows socket errors and the process dies.
+    this.#client.on('error', (error) => options.onError?.(error));
+  }
+
+  /** The underlying client, for libraries that speak Redis themselves (connect-redis, rate limiter). */
+  get client(): unknown {
+    return this.#client;
+  }
+
+  get keyPrefix(): string {
+    return this.#prefix;
+  }
+
+  /** Connects, or fails after the connect timeout; later disconnects reconnect by themselves. */
+  async connect(): Promise<void> {
+    await this.#bounded(this.#client.connect(), this.#config.connectTimeoutMs * 3, 'connect');
+  }
+
+  #bounded<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`redis ${what} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([work, timeout])
+      .catch((error: unknown) => {
+        if (error instanceof StoreUnavailableError) throw error;
+        throw new StoreUnavailableError(`redis ${what} failed`, { cause: error });
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  /** Every command is bounded by the command timeout and fails as StoreUnavailableError. */
+  #run<T>(what: string, command: (client: RedisCommands) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError('store is closed'));
+    let work: Promise<T>;
+    try {
+      work = command(this.#client);
+    } catch (error) {
+      return Promise.reject(new StoreUnavailableError(`redis ${what} failed`, { cause: error }));
+    }
+    return this.#bounded(work, this.#config.commandTimeoutMs, what);
+  }
+
+  #key(key: string): string {
+    return this.#prefix + key;
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.#run('GET', (client) => client.get(this.#key(key)));
+  }
+
+  async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    const flags: Record<string, unknown> = {};
+    if (options.ttlMs !== undefined)
+      flags.expiration = { type: 'PX', value: Math.max(1, Math.ceil(options.ttlMs)) };
+    if (options.onlyIfAbsent) flags.condition = 'NX';
+    const reply = await this.#run('SET', (client) => client.set(this.#key(key), value, flags));
+    return reply === 'OK';
+  }
+
+  take(key: string): Promise<string | null> {
+    return this.#run('GETDEL', (client) => client.getDel(this.#key(key)));
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    // One DEL per key: in a cluster the keys may live on different shards.
+    const counts = await Promise.all(
+      keys.map((key) => this.#run('DEL', (client) => client.del(this.#key(key)))),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    const reply = await this.#run('INCRBY', (client) =>
+      client.eval(INCREMENT_WITH_TTL, {
+        keys: [this.#key(key)],
+        arguments: [String(by), String(Math.ceil(ttlMs))],
+      }),
+    );
+    return Number(reply);
+  }
+
+  async ttlMs(key: string): Promise<number | null> {
+    const reply = await this.#run('PTTL', (client) => client.pTTL(this.#key(key)));
+    return reply < 0 ? null : reply;
+  }
+
+  async addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void> {
+    if (members.length === 0) return;
+    await this.#run('SADD', (client) =>
+      client.eval(ADD_TO_SET, { keys: [this.#key(key)], arguments: [String(Math.ceil(ttlMs)), ...members] }),
+    );
+  }
+
+  setMembers(key: string): Promise<string[]> {
+    return this.#run('SMEMBERS', (client) => client.sMembers(this.#key(key)));
+  }
+
+  async removeFromSet(key: string, members: readonly string[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.#run('SREM', (client) => client.sRem(this.#key(key), [...members]));
+  }
+
+  async tryLock(key: string, ttlMs: number): Promise<Lock | null> {
+    const token = randomBytes(16).toString('hex');
+    if (!(await this.set(key, token, { ttlMs, onlyIfAbsent: true }))) return null;
+    return {
+      key,
+      // Compare-and-delete in one script: a holder whose lock expired must not free the next holder's.
+      release: async () =>
+        Number(
+          await this.#run('EVAL', (client) =>
+            client.eval(RELEASE_LOCK, { keys: [this.#key(key)], arguments: [token] }),
+          ),
+        ) === 1,
+    };
+  }
+
+  async ping(): Promise<void> {
+    // A keyed read reaches a master in every mode (a cluster has no keyless PING of its own).
+    await this.get('readyz');
+  }
+
+  rateLimiter(options: RateLimiterOptions): RateLimiterRedis {
+    return new RateLimiterRedis({
+      storeClient: this.#client,
+      useRedisPackage: true,
+      keyPrefix: this.#prefix + options.keyPrefix,
+      points: options.points,
+      duration: options.durationSeconds,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#bounded(this.#client.close(), this.#config.commandTimeoutMs * 2, 'close');
+    } catch {
+      this.#client.destroy();
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/**
+ * The narrow interface every piece of shared state goes through: sessions, rate-limit
+ * counters, the credential cache, replay caches, guest and identity records, locks.
+ * Two implementations: Redis (production, many instances) and memory (one process).
+ * Both pass the same contract suite (test/store-contract.test.ts).
+ */
+export interface SetOptions {
+  /** Expire the key after this many milliseconds. */
+  ttlMs?: number;
+  /** Only set the key when it does not exist yet (SET NX); `set` then answers whether it did. */
+  onlyIfAbsent?: boolean;
+}
+
+export interface Lock {
+  readonly key: string;
+  /** Releases the lock if this holder still owns it; answers whether it did. */
+  release(): Promise<boolean>;
+}
+
+export interface RateLimiterOptions {
+  keyPrefix: string;
+  points: number;
+  durationSeconds: number;
+}
+
+export interface StateStore {
+  readonly kind: 'memory' | 'redis';
+  get(key: string): Promise<string | null>;
+  /** Answers false only when `onlyIfAbsent` was set and the key existed. */
+  set(key: string, value: string, options?: SetOptions): Promise<boolean>;
+  /** Atomically reads and deletes: the one-time use of a nonce, a state or a code. */
+  take(key: string): Promise<string | null>;
+  /** Deletes the keys; answers how many existed. */
+  delete(...keys: string[]): Promise<number>;
+  /** Atomically adds `by` and answers the new value; the TTL is set when the key is created. */
+  increment(key: string, by: number, ttlMs: number): Promise<number>;
+  /** Remaining lifetime in ms; null when the key is missing or never expires. */
+  ttlMs(key: string): Promise<number | null>;
+  /** Set members (an index such as subject → session ids); the TTL is refreshed on add. */
+  addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void>;
+  setMembers(key: string): Promise<string[]>;
+  removeFromSet(key: string, members: readonly string[]): Promise<void>;
+  /** A mutual-exclusion lock that expires by itself; null when another holder has it. */
+  tryLock(key: string, ttlMs: number): Promise<Lock | null>;
+  /** Fails when the backing service cannot be reached. */
+  ping(): Promise<void>;
+  rateLimiter(options: RateLimiterOptions): RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+/** Raised by a store whose backing service is unreachable or too slow; the HTTP layer answers 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
