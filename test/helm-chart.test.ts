@@ -1,0 +1,554 @@
+// Packaging checks for the Dockerfile and the helm chart in helm/keywarden.
+//
+// helm is usually not installed where this runs, so the core checks are static:
+// values.yaml is validated against values.schema.json with ajv (draft-07), every
+// `.Values.x.y` path used by the templates must exist in values.yaml, Chart.yaml
+// and the Dockerfile are inspected. When a helm binary is available (HELM_BIN or
+// `helm` on PATH) the chart is additionally linted and rendered.
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import * as ajvFormats from 'ajv-formats';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const chartDir = join(root, 'helm', 'keywarden');
+const templatesDir = join(chartDir, 'templates');
+
+const read = (path: string): string => readFileSync(path, 'utf8');
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const clone = <T>(v: T): T => structuredClone(v);
+
+const values = parseYaml(read(join(chartDir, 'values.yaml'))) as JsonObject;
+const schema = JSON.parse(read(join(chartDir, 'values.schema.json'))) as JsonObject;
+const chart = parseYaml(read(join(chartDir, 'Chart.yaml'))) as JsonObject;
+
+// ajv-formats is CommonJS; depending on interop its plugin is the namespace's default or default.default.
+type FormatsPlugin = (ajv: Ajv) => Ajv;
+const formatsNs = ajvFormats as unknown as { default: FormatsPlugin | { default: FormatsPlugin } };
+const addFormats: FormatsPlugin =
+  typeof formatsNs.default === 'function' ? formatsNs.default : formatsNs.default.default;
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
+addFormats(ajv);
+const validate = ajv.compile(schema);
+
+function errorsFor(candidate: unknown): string[] {
+  if (validate(candidate)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+}
+
+/** Deep merge like helm's values coalescing (objects merge, everything else replaces). */
+function merge(base: JsonObject, override: JsonObject): JsonObject {
+  const out = clone(base);
+  for (const [k, v] of Object.entries(override)) {
+    const cur = out[k];
+    out[k] = isObject(cur) && isObject(v) ? merge(cur, v) : clone(v);
+  }
+  return out;
+}
+
+/** values with a mutation applied to a deep copy. */
+function withValues(mutate: (v: JsonObject) => void): JsonObject {
+  const v = clone(values);
+  mutate(v);
+  return v;
+}
+
+function obj(v: Json | undefined): JsonObject {
+  assert.ok(isObject(v), `expected an object, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+// Values whose contents are free-form (rendered with toYaml or passed to a subchart):
+// template paths below these are not required to exist in values.yaml.
+const FREE_FORM = new Set([
+  'config',
+  'global',
+  'redis',
+  'podAnnotations',
+  'podLabels',
+  'resources',
+  'nodeSelector',
+  'tolerations',
+  'affinity',
+  'topologySpreadConstraints',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'extraEnv',
+  'extraEnvFrom',
+  'extraVolumes',
+  'extraVolumeMounts',
+  'imagePullSecrets',
+  'service.annotations',
+  'serviceAccount.annotations',
+  'autoscaling.behavior',
+  'serviceMonitor.labels',
+  'podSecurityContext',
+  'securityContext',
+]);
+
+const templateFiles = readdirSync(templatesDir)
+  .filter((f) => /\.(ya?ml|tpl|txt)$/.test(f))
+  .sort();
+const templates = new Map(templateFiles.map((f) => [f, read(join(templatesDir, f))]));
+
+function referencedValuePaths(): Map<string, string> {
+  const found = new Map<string, string>();
+  const re = /\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g;
+  for (const [file, text] of templates) {
+    for (const m of text.matchAll(re)) {
+      const path = m[1]!.slice(1);
+      if (!found.has(path)) found.set(path, file);
+    }
+  }
+  return found;
+}
+
+function lookup(path: string): { ok: boolean; missingAt?: string } {
+  const parts = path.split('.');
+  let node: Json | undefined = values;
+  for (let i = 0; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join('.');
+    if (i > 0 && FREE_FORM.has(prefix)) return { ok: true };
+    if (!isObject(node) || !(parts[i]! in node))
+      return { ok: false, missingAt: parts.slice(0, i + 1).join('.') };
+    node = node[parts[i]!];
+  }
+  return { ok: true };
+}
+
+function resolveRef(node: JsonObject): JsonObject {
+  const ref = node.$ref;
+  if (typeof ref !== 'string') return node;
+  let target: Json | undefined = schema;
+  for (const seg of ref.replace(/^#\//, '').split('/')) target = obj(target)[seg];
+  return resolveRef(obj(target));
+}
+
+describe('values.schema.json', () => {
+  it('is a draft-07 schema that compiles in strict mode', () => {
+    assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+    assert.equal(typeof validate, 'function');
+  });
+
+  it('accepts the default values.yaml', () => {
+    assert.deepEqual(errorsFor(values), []);
+  });
+
+  it('describes every key of values.yaml (free-form objects excepted)', () => {
+    const undocumented: string[] = [];
+    const walk = (v: JsonObject, s: JsonObject, path: string) => {
+      const node = resolveRef(s);
+      for (const [k, child] of Object.entries(v)) {
+        const p = path ? `${path}.${k}` : k;
+        const props = isObject(node.properties) ? node.properties : {};
+        const childSchema = props[k];
+        if (!isObject(childSchema)) {
+          if (node.additionalProperties === false || !path) undocumented.push(p);
+          continue;
+        }
+        if (isObject(child) && !FREE_FORM.has(p)) walk(child, childSchema, p);
+      }
+    };
+    walk(values, schema, '');
+    assert.deepEqual(undocumented, []);
+  });
+
+  it('closes the top level and the main objects with additionalProperties: false', () => {
+    assert.equal(schema.additionalProperties, false);
+    const props = obj(schema.properties);
+    for (const key of [
+      'image',
+      'service',
+      'serviceAccount',
+      'externalRedis',
+      'podSecurityContext',
+      'securityContext',
+      'strategy',
+      'autoscaling',
+      'podDisruptionBudget',
+      'networkPolicy',
+      'serviceMonitor',
+    ]) {
+      assert.equal(resolveRef(obj(props[key])).additionalProperties, false, key);
+    }
+  });
+
+  it('accepts a realistic production override', () => {
+    const prod = merge(values, {
+      replicaCount: 3,
+      image: { tag: '0.1.0', digest: `sha256:${'a'.repeat(64)}` },
+      existingSecret: 'keywarden-secrets',
+      secretFiles: [
+        { envVar: 'KEYWARDEN_SESSION_SECRET_FILE', key: 'session-secret' },
+        { envVar: 'KEYWARDEN_OIDC_GOOGLE_CLIENT_SECRET_FILE', key: 'oidc-google-client-secret' },
+      ],
+      externalRedis: { existingSecret: 'keywarden-redis', existingSecretKey: 'url' },
+      serviceAccount: { roleArn: 'arn:aws:iam::123456789012:role/keywarden' },
+      config: { server: { shutdownGraceMs: 15000 }, anything: { goes: ['here'] } },
+      autoscaling: { enabled: true, targetMemoryUtilizationPercentage: 80, behavior: { scaleDown: {} } },
+      podDisruptionBudget: { maxUnavailable: '25%' },
+      networkPolicy: {
+        ingress: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+        egress: { redisPorts: [6379, 26379] },
+      },
+      serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '15s' },
+      global: { imageRegistry: 'registry.example.com' },
+    });
+    assert.deepEqual(errorsFor(prod), []);
+  });
+
+  const invalid: Array<[string, (v: JsonObject) => void]> = [
+    ['replicaCount as a string', (v) => (v.replicaCount = 'two')],
+    ['an unknown top-level key', (v) => (v.replicas = 2)],
+    ['a typo inside image', (v) => (obj(v.image).tga = 'latest')],
+    [
+      'securityContext without readOnlyRootFilesystem',
+      (v) => delete obj(v.securityContext).readOnlyRootFilesystem,
+    ],
+    ['securityContext.runAsNonRoot false', (v) => (obj(v.securityContext).runAsNonRoot = false)],
+    ['allowPrivilegeEscalation true', (v) => (obj(v.securityContext).allowPrivilegeEscalation = true)],
+    [
+      'capabilities that do not drop ALL',
+      (v) => (obj(obj(v.securityContext).capabilities).drop = ['NET_RAW']),
+    ],
+    ['podSecurityContext running as root', (v) => (obj(v.podSecurityContext).runAsUser = 0)],
+    ['an invalid pullPolicy', (v) => (obj(v.image).pullPolicy = 'Sometimes')],
+    ['an image digest that is not sha256', (v) => (obj(v.image).digest = 'latest')],
+    ['a containerPort out of range', (v) => (v.containerPort = 70000)],
+    ['a secretFiles env var without _FILE', (v) => (v.secretFiles = [{ envVar: 'KEYWARDEN_X', key: 'x' }])],
+    ['a secretFiles entry without key', (v) => (v.secretFiles = [{ envVar: 'KEYWARDEN_X_FILE' }])],
+    ['a non-redis externalRedis.url', (v) => (obj(v.externalRedis).url = 'http://redis:6379')],
+    ['a malformed IRSA role ARN', (v) => (obj(v.serviceAccount).roleArn = 'keywarden-role')],
+    ['redis without enabled', (v) => delete obj(v.redis).enabled],
+    ['autoscaling CPU target above 100', (v) => (obj(v.autoscaling).targetCPUUtilizationPercentage = 150)],
+    ['a bad PDB maxUnavailable', (v) => (obj(v.podDisruptionBudget).maxUnavailable = 'half')],
+    ['an unknown networkPolicy.egress key', (v) => (obj(obj(v.networkPolicy).egress).https = true)],
+    ['an invalid serviceMonitor interval', (v) => (obj(v.serviceMonitor).interval = 'often')],
+    ['a podAnnotations value that is not a string', (v) => (v.podAnnotations = { a: 1 })],
+    ['an unknown anti-affinity preset', (v) => (v.podAntiAffinityPreset = 'maybe')],
+  ];
+  for (const [name, mutate] of invalid) {
+    it(`rejects ${name}`, () => {
+      assert.notDeepEqual(errorsFor(withValues(mutate)), [], `${name} should be invalid`);
+    });
+  }
+});
+
+describe('templates', () => {
+  it('only reference .Values paths that exist in values.yaml', () => {
+    const refs = referencedValuePaths();
+    assert.ok(refs.size > 30, `expected many .Values references, found ${refs.size}`);
+    const missing = [...refs]
+      .map(([path, file]) => ({ path, file, ...lookup(path) }))
+      .filter((r) => !r.ok)
+      .map((r) => `${r.file}: .Values.${r.path} (missing ${r.missingAt})`);
+    assert.deepEqual(missing, []);
+  });
+
+  it('use every top-level value', () => {
+    const used = new Set([...referencedValuePaths().keys()].map((p) => p.split('.')[0]));
+    const unused = Object.keys(values).filter((k) => !used.has(k));
+    assert.deepEqual(unused, []);
+  });
+
+  it('have balanced template blocks', () => {
+    for (const [file, text] of templates) {
+      const actions = [...text.matchAll(/\{\{-?\s*(if|range|with|define|end)\b/g)].map((m) => m[1]);
+      let depth = 0;
+      for (const a of actions) {
+        depth += a === 'end' ? -1 : 1;
+        assert.ok(depth >= 0, `${file}: unexpected {{ end }}`);
+      }
+      assert.equal(depth, 0, `${file}: unclosed block`);
+    }
+  });
+
+  it('include the expected manifests', () => {
+    for (const f of [
+      '_helpers.tpl',
+      'deployment.yaml',
+      'service.yaml',
+      'configmap.yaml',
+      'serviceaccount.yaml',
+      'hpa.yaml',
+      'pdb.yaml',
+      'networkpolicy.yaml',
+      'servicemonitor.yaml',
+      'NOTES.txt',
+    ]) {
+      assert.ok(templates.has(f), `missing templates/${f}`);
+    }
+    assert.match(templates.get('hpa.yaml')!, /apiVersion: autoscaling\/v2/);
+    assert.match(templates.get('servicemonitor.yaml')!, /apiVersion: monitoring\.coreos\.com\/v1/);
+    assert.match(templates.get('pdb.yaml')!, /apiVersion: policy\/v1/);
+    assert.match(templates.get('configmap.yaml')!, /keywarden\.yaml: \|/);
+  });
+
+  it('wire the deployment for zero-downtime rollouts and graceful shutdown', () => {
+    const d = templates.get('deployment.yaml')!;
+    assert.match(
+      d,
+      /checksum\/config: \{\{ include \(print \$\.Template\.BasePath "\/configmap\.yaml"\) \. \| sha256sum \}\}/,
+    );
+    assert.match(d, /if not \.Values\.autoscaling\.enabled \}\}\n\s+replicas:/);
+    assert.match(d, /preStop:/);
+    assert.match(d, /terminationGracePeriodSeconds:/);
+    assert.match(d, /name: NODE_ENV\n\s+value: production/);
+    assert.match(d, /name: KEYWARDEN_CONFIG/);
+    assert.match(d, /readOnly: true/);
+    assert.equal(obj(obj(values.strategy).rollingUpdate).maxUnavailable, 0);
+  });
+
+  it('default grace period outlasts preStop sleep plus the app shutdown grace', () => {
+    const server = isObject(obj(values.config).server) ? obj(obj(values.config).server) : {};
+    const appGraceMs = typeof server.shutdownGraceMs === 'number' ? server.shutdownGraceMs : 10000;
+    const tgps = values.terminationGracePeriodSeconds as number;
+    const preStop = values.preStopSleepSeconds as number;
+    assert.ok(preStop > 0, 'a preStop sleep is needed for endpoint deregistration');
+    assert.ok(tgps * 1000 > preStop * 1000 + appGraceMs, `${tgps}s <= ${preStop}s + ${appGraceMs}ms`);
+  });
+
+  it('defaults to a hardened pod', () => {
+    const sc = obj(values.securityContext);
+    assert.equal(sc.runAsNonRoot, true);
+    assert.equal(sc.runAsUser, 1000);
+    assert.equal(sc.readOnlyRootFilesystem, true);
+    assert.equal(sc.allowPrivilegeEscalation, false);
+    assert.deepEqual(obj(sc.capabilities).drop, ['ALL']);
+    assert.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' });
+    assert.equal(obj(values.serviceAccount).automountServiceAccountToken, false);
+    assert.equal(
+      obj(values.livenessProbe).httpGet && obj(obj(values.livenessProbe).httpGet).path,
+      '/healthz',
+    );
+    assert.equal(obj(obj(values.readinessProbe).httpGet).path, '/readyz');
+    assert.equal(obj(obj(values.startupProbe).httpGet).path, '/healthz');
+    assert.equal(obj(values.serviceMonitor).enabled, false);
+    assert.equal(obj(values.redis).enabled, false);
+  });
+});
+
+describe('Chart.yaml', () => {
+  it('is a valid v2 application chart named keywarden', () => {
+    assert.equal(chart.apiVersion, 'v2');
+    assert.equal(chart.name, 'keywarden');
+    assert.equal(chart.type, 'application');
+    assert.match(String(chart.version), /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/);
+  });
+
+  it('has appVersion matching package.json', () => {
+    const pkg = JSON.parse(read(join(root, 'package.json'))) as { version: string };
+    assert.equal(chart.appVersion, '0.1.0');
+    assert.equal(chart.appVersion, pkg.version);
+  });
+
+  it('declares the optional redis dependency behind redis.enabled', () => {
+    const deps = chart.dependencies as JsonObject[];
+    const redis = deps.find((d) => d.name === 'redis');
+    assert.ok(redis, 'redis dependency declared');
+    assert.equal(redis.condition, 'redis.enabled');
+    assert.equal(typeof redis.repository, 'string');
+    assert.equal(obj(values.redis).enabled, false);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read(join(root, 'Dockerfile'));
+  // Join continuation lines and drop comments.
+  const lines = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages: string[][] = [];
+  for (const l of lines) {
+    if (/^FROM\s/i.test(l)) stages.push([l]);
+    else stages.at(-1)?.push(l);
+  }
+  const final = stages.at(-1) ?? [];
+  const instr = (stage: string[], name: string) =>
+    stage.filter((l) => l.toUpperCase().startsWith(`${name} `));
+
+  it('is multi-stage on node 24 slim', () => {
+    assert.ok(lines.includes('ARG NODE_VERSION=24'));
+    assert.ok(stages.length >= 3, 'build, deps and runtime stages');
+    for (const s of stages) assert.match(s[0]!, /^FROM node:\$\{NODE_VERSION\}-slim\b/);
+    assert.ok(stages.some((s) => /\bAS build$/i.test(s[0]!)));
+    assert.ok(stages.some((s) => /\bAS deps$/i.test(s[0]!)));
+  });
+
+  it('builds with npm ci and installs production dependencies only', () => {
+    const build = stages.find((s) => /\bAS build$/i.test(s[0]!))!;
+    const deps = stages.find((s) => /\bAS deps$/i.test(s[0]!))!;
+    assert.ok(build.some((l) => /npm ci\b/.test(l)));
+    assert.ok(build.some((l) => /npm run build/.test(l)));
+    assert.ok(deps.some((l) => /npm ci\b.*--omit=dev/.test(l)));
+  });
+
+  it('final stage runs as non-root node with the exec-form CMD', () => {
+    const users = instr(final, 'USER');
+    assert.ok(users.length > 0, 'USER set in final stage');
+    assert.match(users.at(-1)!, /^USER (node|1000)(:1000|:node)?$/);
+    const cmd = instr(final, 'CMD').at(-1);
+    assert.ok(cmd, 'CMD in final stage');
+    assert.deepEqual(JSON.parse(cmd.slice(4)), ['node', 'dist/main.js']);
+    assert.ok(final.includes('STOPSIGNAL SIGTERM'));
+    assert.ok(final.some((l) => /^ENV .*NODE_ENV=production/.test(l)));
+    assert.ok(final.some((l) => /^HEALTHCHECK .*\/healthz/.test(l)));
+    assert.ok(!final.some((l) => /^ENTRYPOINT /i.test(l)), 'no shell entrypoint in front of node');
+  });
+
+  it('final stage ships only runtime artifacts', () => {
+    const copies = instr(final, 'COPY').join('\n');
+    assert.match(copies, /--from=deps\b.*node_modules/);
+    assert.match(copies, /--from=build\b.*dist/);
+    assert.match(copies, /\bconfig\//);
+    assert.match(copies, /\bpackage\.json\b/);
+    assert.doesNotMatch(copies, /\bsrc\//);
+  });
+
+  it('exposes the port the chart targets', () => {
+    assert.ok(final.includes(`EXPOSE ${values.containerPort}`));
+  });
+
+  it('has a .dockerignore excluding build outputs and tooling', () => {
+    const ignored = new Set(
+      read(join(root, '.dockerignore'))
+        .split('\n')
+        .map((l) => l.trim()),
+    );
+    for (const entry of [
+      'node_modules',
+      'dist',
+      'test',
+      '.git',
+      'bench',
+      'helm',
+      'coverage',
+      'test-artifacts',
+    ]) {
+      assert.ok(ignored.has(entry), `.dockerignore should list ${entry}`);
+    }
+  });
+});
+
+// Optional: render with a real helm binary when one is available.
+function findHelm(): string | undefined {
+  const candidates = [process.env.HELM_BIN, 'helm'].filter((c): c is string => Boolean(c));
+  for (const c of candidates) {
+    const r = spawnSync(c, ['version', '--short'], { encoding: 'utf8' });
+    if (r.status === 0) return c;
+  }
+  return undefined;
+}
+
+describe('helm render (skipped without a helm binary)', () => {
+  const helm = findHelm();
+  const skip = helm ? false : 'helm not installed (set HELM_BIN to enable)';
+
+  function render(overrides: JsonObject): JsonObject[] {
+    // The redis dependency is declared but not vendored; render a copy with a stub subchart.
+    const dir = mkdtempSync(join(tmpdir(), 'keywarden-chart-'));
+    try {
+      const copy = join(dir, 'keywarden');
+      cpSync(chartDir, copy, { recursive: true });
+      const stub = join(copy, 'charts', 'redis');
+      if (!existsSync(stub)) {
+        mkdirSync(join(stub, 'templates'), { recursive: true });
+        writeFileSync(join(stub, 'Chart.yaml'), 'apiVersion: v2\nname: redis\nversion: 20.0.0\n');
+      }
+      const valuesFile = join(dir, 'override.json');
+      writeFileSync(valuesFile, JSON.stringify(overrides));
+      const out = execFileSync(helm!, ['template', 'kw', copy, '-n', 'kw', '-f', valuesFile], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return parseAllDocuments(out)
+        .map((d) => d.toJS() as JsonObject | null)
+        .filter((d): d is JsonObject => d !== null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const kind = (docs: JsonObject[], k: string) => docs.find((d) => d.kind === k);
+
+  it('renders the defaults', { skip }, () => {
+    const docs = render({});
+    const kinds = docs.map((d) => d.kind).sort();
+    assert.deepEqual(kinds, [
+      'ConfigMap',
+      'Deployment',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
+    const pod = obj(obj(obj(kind(docs, 'Deployment')!.spec).template).spec);
+    const container = obj((pod.containers as Json[])[0]);
+    const env = Object.fromEntries(
+      (container.env as JsonObject[]).map((e) => [e.name, e.value ?? e.valueFrom]),
+    );
+    assert.equal(env.NODE_ENV, 'production');
+    assert.equal(env.PORT, '8080');
+    assert.equal(env.KEYWARDEN_CONFIG, '/etc/keywarden/keywarden.yaml');
+    assert.equal(obj(container.securityContext).readOnlyRootFilesystem, true);
+  });
+
+  it('renders a production override', { skip }, () => {
+    const docs = render({
+      existingSecret: 'kw-secrets',
+      externalRedis: { existingSecret: 'kw-redis' },
+      serviceAccount: { roleArn: 'arn:aws:iam::123456789012:role/kw' },
+      autoscaling: { enabled: true },
+      serviceMonitor: { enabled: true },
+      config: { server: { shutdownGraceMs: 12000 } },
+    });
+    assert.ok(kind(docs, 'HorizontalPodAutoscaler'));
+    assert.ok(kind(docs, 'ServiceMonitor'));
+    const deploy = kind(docs, 'Deployment')!;
+    assert.equal(obj(deploy.spec).replicas, undefined);
+    const sa = kind(docs, 'ServiceAccount')!;
+    assert.equal(
+      obj(obj(sa.metadata).annotations)['eks.amazonaws.com/role-arn'],
+      'arn:aws:iam::123456789012:role/kw',
+    );
+    const container = obj((obj(obj(obj(deploy.spec).template).spec).containers as Json[])[0]);
+    const env = container.env as JsonObject[];
+    assert.deepEqual(env.find((e) => e.name === 'REDIS_URL')?.valueFrom, {
+      secretKeyRef: { name: 'kw-redis', key: 'redis-url' },
+    });
+    assert.equal(
+      env.find((e) => e.name === 'KEYWARDEN_SESSION_SECRET_FILE')?.value,
+      '/var/run/secrets/keywarden/session-secret',
+    );
+    const cm = kind(docs, 'ConfigMap')!;
+    assert.deepEqual(parseYaml(String(obj(cm.data)['keywarden.yaml'])), {
+      server: { shutdownGraceMs: 12000 },
+    });
+  });
+
+  it('refuses a grace period shorter than preStop + app shutdown grace', { skip }, () => {
+    assert.throws(() => render({ terminationGracePeriodSeconds: 12 }), /terminationGracePeriodSeconds/);
+  });
+});
