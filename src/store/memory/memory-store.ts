@@ -56,8 +56,10 @@ export class MemoryStore implements StateStore {
   }
 
   async take(key: string): Promise<string | null> {
-    const value = await this.get(key);
-    if (value !== null) this.#entries.delete(key);
+    // Read and delete with no await between them, so concurrent callers cannot both win.
+    const value = this.#live(key)?.value;
+    if (typeof value !== 'string') return null;
+    this.#entries.delete(key);
     return value;
   }
 
@@ -106,7 +108,7 @@ export class MemoryStore implements StateStore {
     return {
       key,
       release: async () => {
-        if ((await this.get(key)) !== token) return false;
+        if (this.#live(key)?.value !== token) return false;
         this.#entries.delete(key);
         return true;
       },

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisConfig } from '../src/config/schema.ts';
+import { redisSchema } from '../src/config/schema.ts';
+import { MemoryStore } from '../src/store/memory/memory-store.ts';
+import { RedisStore } from '../src/store/redis/redis-store.ts';
+import { type StateStore, StoreUnavailableError } from '../src/store/types.ts';
+import {
+  type RedisCluster,
+  type RedisServer,
+  startRedis,
+  startRedisCluster,
+} from './support/redis-server.ts';
+
+/**
+ * One contract, every implementation: whatever the service relies on from a store must hold
+ * for memory, Redis and Redis Cluster alike.
+ */
+function storeContract(name: string, open: () => Promise<StateStore>) {
+  describe(`state store contract: ${name}`, () => {
+    let store: StateStore;
+    let run = 0;
+    // Fresh key space per test, so tests cannot see each other's keys.
+    const key = (suffix: string) => `contract:${run}:${suffix}`;
+
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await store.close();
+    });
+
+    it('stores, reads and deletes values', async () => {
+      run += 1;
+      assert.equal(await store.get(key('missing')), null);
+      assert.equal(await store.set(key('a'), 'one'), true);
+      assert.equal(await store.get(key('a')), 'one');
+      assert.equal(await store.set(key('a'), 'two'), true);
+      assert.equal(await store.get(key('a')), 'two');
+      await store.set(key('b'), 'x');
+      assert.equal(await store.delete(key('a'), key('b'), key('never')), 2);
+      assert.equal(await store.get(key('a')), null);
+    });
+
+    it('expires values after their TTL', async () => {
+      run += 1;
+      await store.set(key('short'), 'v', { ttlMs: 150 });
+      const ttl = await store.ttlMs(key('short'));
+      assert.ok(ttl !== null && ttl > 0 && ttl <= 150, `ttl ${ttl}`);
+      assert.equal(await store.get(key('short')), 'v');
+      await sleep(260);
+      assert.equal(await store.get(key('short')), null);
+      assert.equal(await store.ttlMs(key('short')), null);
+    });
+
+    it('sets only if absent when asked, and says whether it did', async () => {
+      run += 1;
+      assert.equal(await store.set(key('nx'), 'first', { onlyIfAbsent: true, ttlMs: 5_000 }), true);
+      assert.equal(await store.set(key('nx'), 'second', { onlyIfAbsent: true }), false);
+      assert.equal(await store.get(key('nx')), 'first');
+    });
+
+    it('take() hands a value to exactly one of many concurrent callers', async () => {
+      run += 1;
+      await store.set(key('once'), 'nonce', { ttlMs: 5_000 });
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.take(key('once'))));
+      assert.equal(results.filter((value) => value === 'nonce').length, 1);
+      assert.equal(await store.get(key('once')), null);
+    });
+
+    it('increments atomically and starts the TTL at the first increment only', async () => {
+      run += 1;
+      const values = await Promise.all(
+        Array.from({ length: 100 }, () => store.increment(key('n'), 1, 2_000)),
+      );
+      assert.equal(Math.max(...values), 100);
+      assert.equal(new Set(values).size, 100, 'every caller saw a distinct count');
+      const ttl = await store.ttlMs(key('n'));
+      assert.ok(ttl !== null && ttl <= 2_000 && ttl > 1_000, `ttl ${ttl}`);
+      await sleep(100);
+      await store.increment(key('n'), 5, 60_000);
+      const later = await store.ttlMs(key('n'));
+      assert.ok(later !== null && later < ttl, 'a later increment did not extend the window');
+      assert.equal(await store.get(key('n')), '105');
+    });
+
+    it('keeps set members, removes them, and expires the set', async () => {
+      run += 1;
+      await store.addToSet(key('set'), ['s1', 's2'], 5_000);
+      await store.addToSet(key('set'), ['s2', 's3'], 5_000);
+      assert.deepEqual((await store.setMembers(key('set'))).sort(), ['s1', 's2', 's3']);
+      await store.removeFromSet(key('set'), ['s1', 's3']);
+      assert.deepEqual(await store.setMembers(key('set')), ['s2']);
+      assert.deepEqual(await store.setMembers(key('none')), []);
+      await store.addToSet(key('brief'), ['x'], 120);
+      await sleep(220);
+      assert.deepEqual(await store.setMembers(key('brief')), []);
+    });
+
+    it('grants a lock to one holder at a time, and only the holder can release it', async () => {
+      run += 1;
+      const attempts = await Promise.all(Array.from({ length: 20 }, () => store.tryLock(key('lock'), 5_000)));
+      const holders = attempts.filter((lock) => lock !== null);
+      assert.equal(holders.length, 1);
+      assert.equal(await store.tryLock(key('lock'), 5_000), null);
+      assert.equal(await holders[0]!.release(), true);
+      const next = await store.tryLock(key('lock'), 5_000);
+      assert.ok(next);
+      assert.equal(await holders[0]!.release(), false, 'a former holder cannot free the new holder');
+      assert.equal(await next.release(), true);
+    });
+
+    it('lets a lock expire so a crashed holder cannot block others forever', async () => {
+      run += 1;
+      const crashed = await store.tryLock(key('expiring'), 120);
+      assert.ok(crashed);
+      await sleep(220);
+      const next = await store.tryLock(key('expiring'), 5_000);
+      assert.ok(next, 'the expired lock was free again');
+      assert.equal(await crashed.release(), false);
+      assert.equal(await next.release(), true);
+    });
+
+    it('counts rate-limit points and refuses past the limit', async () => {
+      run += 1;
+      const limiter = store.rateLimiter({ keyPrefix: `rl-contract-${run}:`, points: 3, durationSeconds: 10 });
+      for (let index = 0; index < 3; index += 1) {
+        const result = await limiter.consume('client');
+        assert.equal(result.remainingPoints, 2 - index);
+      }
+      await assert.rejects(limiter.consume('client'), (error: unknown) => {
+        assert.ok(error instanceof RateLimiterRes);
+        assert.ok(error.msBeforeNext > 0 && error.msBeforeNext <= 10_000);
+        return true;
+      });
+      const other = await limiter.consume('another-client');
+      assert.equal(other.remainingPoints, 2);
+    });
+
+    it('answers ping while reachable', async () => {
+      await store.ping();
+    });
+  });
+}
+
+function redisConfig(overrides: Partial<RedisConfig>): RedisConfig {
+  return redisSchema.parse({ commandTimeoutMs: 500, connectTimeoutMs: 1_000, ...overrides });
+}
+
+let standalone: RedisServer;
+let cluster: RedisCluster;
+
+before(async () => {
+  [standalone, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
+});
+after(async () => {
+  await Promise.all([standalone?.stop(), cluster?.stop()]);
+});
+
+storeContract('memory', async () => new MemoryStore());
+
+storeContract('redis', async () => {
+  const store = new RedisStore(redisConfig({ url: standalone.url, keyPrefix: 'kwtest:' }));
+  await store.connect();
+  return store;
+});
+
+storeContract('redis cluster', async () => {
+  const store = new RedisStore(redisConfig({ mode: 'cluster', cluster: { rootNodes: [...cluster.nodes] } }));
+  await store.connect();
+  return store;
+});
+
+describe('redis store when Redis fails', () => {
+  let server: RedisServer;
+  let store: RedisStore;
+
+  before(async () => {
+    server = await startRedis();
+    store = new RedisStore(redisConfig({ url: server.url, commandTimeoutMs: 300, reconnectMaxMs: 200 }));
+    await store.connect();
+  });
+  after(async () => {
+    await store.close();
+    await server.stop();
+  });
+
+  it('fails fast with StoreUnavailableError while Redis is down, and recovers on its own', async () => {
+    await store.set('k', 'v');
+    await server.stop();
+    const started = Date.now();
+    await assert.rejects(store.get('k'), StoreUnavailableError);
+    assert.ok(Date.now() - started < 1_000, 'the failure was quick');
+    await assert.rejects(store.ping(), StoreUnavailableError);
+
+    await server.start();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await store.ping();
+        break;
+      } catch (error) {
+        assert.ok(error instanceof StoreUnavailableError);
+        if (Date.now() > deadline) throw new Error('store did not reconnect');
+        await sleep(100);
+      }
+    }
+    assert.equal(await store.set('k2', 'back'), true);
+    assert.equal(await store.get('k2'), 'back');
+  });
+
+  it('bounds every command by the command timeout when Redis hangs', async () => {
+    server.pause();
+    try {
+      const started = Date.now();
+      await assert.rejects(store.get('k2'), StoreUnavailableError);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 250 && elapsed < 1_500, `timed out after ${elapsed} ms`);
+    } finally {
+      server.resume();
+    }
+  });
+
+  it('refuses to connect when nothing listens, within the connect timeout', async () => {
+    const unreachable = new RedisStore(
+      redisConfig({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 200, reconnectMaxMs: 100 }),
+    );
+    const started = Date.now();
+    await assert.rejects(unreachable.connect(), StoreUnavailableError);
+    assert.ok(Date.now() - started < 2_000);
+    await unreachable.close();
+  });
+});
