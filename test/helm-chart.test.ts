@@ -272,6 +272,17 @@ describe('templates', () => {
     assert.deepEqual(unused, []);
   });
 
+  it('set only KEYWARDEN_* variables the app config loader knows', () => {
+    // The loader maps every KEYWARDEN_* variable onto a (strict) config key, so a helper
+    // variable with that prefix would make the app refuse to start.
+    const known = new Set(['KEYWARDEN_CONFIG', 'KEYWARDEN_STORE__REDIS__PASSWORD']);
+    const used = new Set([...templates.values()].flatMap((t) => t.match(/\bKEYWARDEN_[A-Z0-9_]+/g) ?? []));
+    assert.deepEqual(
+      [...used].filter((name) => !known.has(name)),
+      [],
+    );
+  });
+
   it('have balanced template blocks', () => {
     for (const [file, text] of templates) {
       const actions = [...text.matchAll(/\{\{-?\s*(if|range|with|define|end)\b/g)].map((m) => m[1]);
@@ -546,6 +557,36 @@ describe('helm render (skipped without a helm binary)', () => {
     assert.deepEqual(parseYaml(String(obj(cm.data)['keywarden.yaml'])), {
       server: { shutdownGraceMs: 12000 },
     });
+  });
+
+  it('wires the bundled redis subchart and an external redis password', { skip }, () => {
+    const envOf = (docs: JsonObject[]) => {
+      const deploy = kind(docs, 'Deployment')!;
+      const container = obj((obj(obj(obj(deploy.spec).template).spec).containers as Json[])[0]);
+      return Object.fromEntries((container.env as JsonObject[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+    };
+    const bundled = envOf(render({ redis: { enabled: true } }));
+    assert.equal(bundled.REDIS_URL, 'redis://kw-redis-master:6379');
+    assert.deepEqual(bundled.KEYWARDEN_STORE__REDIS__PASSWORD, {
+      secretKeyRef: { name: 'kw-redis', key: 'redis-password' },
+    });
+    const external = envOf(
+      render({
+        externalRedis: {
+          url: 'rediss://redis.example:6380',
+          existingSecret: 'kw-redis',
+          existingSecretKey: '',
+          existingSecretPasswordKey: 'password',
+        },
+      }),
+    );
+    assert.equal(external.REDIS_URL, 'rediss://redis.example:6380');
+    assert.deepEqual(external.KEYWARDEN_STORE__REDIS__PASSWORD, {
+      secretKeyRef: { name: 'kw-redis', key: 'password' },
+    });
+    const none = envOf(render({}));
+    assert.equal(none.REDIS_URL, undefined);
+    assert.equal(none.KEYWARDEN_STORE__REDIS__PASSWORD, undefined);
   });
 
   it('refuses a grace period shorter than preStop + app shutdown grace', { skip }, () => {

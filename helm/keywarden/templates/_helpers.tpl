@@ -61,31 +61,39 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* REDIS_URL (and helper vars) env entries, or nothing. */}}
+{{/*
+Redis env entries, or nothing. REDIS_URL selects the redis store in keywarden; the
+password (when separate from the URL) goes to KEYWARDEN_STORE__REDIS__PASSWORD, the
+app's env name for store.redis.password. Only KEYWARDEN_* names the app's config schema
+knows may be set: the loader maps every KEYWARDEN_* variable onto a config key.
+*/}}
 {{- define "keywarden.redisEnv" -}}
-{{- if .Values.externalRedis.existingSecret }}
+{{- $ext := .Values.externalRedis }}
+{{- if and $ext.existingSecret $ext.existingSecretKey }}
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.externalRedis.existingSecret | quote }}
-      key: {{ .Values.externalRedis.existingSecretKey | quote }}
-{{- else if .Values.externalRedis.url }}
+      name: {{ $ext.existingSecret | quote }}
+      key: {{ $ext.existingSecretKey | quote }}
+{{- else if $ext.url }}
 - name: REDIS_URL
-  value: {{ .Values.externalRedis.url | quote }}
+  value: {{ $ext.url | quote }}
 {{- else if .Values.redis.enabled }}
-{{- $host := printf "%s-master" (include "keywarden.redisFullname" .) }}
-{{- if .Values.redis.auth.enabled }}
-- name: KEYWARDEN_BUNDLED_REDIS_PASSWORD
+- name: REDIS_URL
+  value: {{ printf "redis://%s-master:6379" (include "keywarden.redisFullname" .) | quote }}
+{{- end }}
+{{- if and $ext.existingSecret $ext.existingSecretPasswordKey }}
+- name: KEYWARDEN_STORE__REDIS__PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ext.existingSecret | quote }}
+      key: {{ $ext.existingSecretPasswordKey | quote }}
+{{- else if and .Values.redis.enabled (not $ext.url) (not $ext.existingSecret) .Values.redis.auth.enabled }}
+- name: KEYWARDEN_STORE__REDIS__PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ include "keywarden.redisFullname" . | quote }}
       key: redis-password
-- name: REDIS_URL
-  value: {{ printf "redis://:$(KEYWARDEN_BUNDLED_REDIS_PASSWORD)@%s:6379" $host | quote }}
-{{- else }}
-- name: REDIS_URL
-  value: {{ printf "redis://%s:6379" $host | quote }}
-{{- end }}
 {{- end }}
 {{- end }}
 
