@@ -7,8 +7,10 @@ import { errorHandler, notFound } from './http/middleware/error-handler.ts';
 import { httpLogger } from './http/middleware/http-logger.ts';
 import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { createRateLimits } from './http/middleware/rate-limit.ts';
+import { type Authenticator, authenticate } from './http/middleware/authenticate.ts';
 import { requestScope } from './http/middleware/request-id.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
+import { openApiRoutes } from './http/routes/openapi.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { StateStore } from './store/types.ts';
@@ -48,7 +50,14 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(corsPolicy(config.cors));
   app.use(rateLimit('default'));
+  app.use(openApiRoutes());
   app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
+
+  // Who is calling: bearer token, then guest token, then session cookie (see authenticate.ts).
+  const authenticators: Authenticator[] = [];
+  app.use(authenticate(authenticators));
+
+  // Routes, by capability.
 
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -1,0 +1,63 @@
+import type { Request, RequestHandler } from 'express';
+import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+
+/**
+ * One way of proving who the caller is. `authenticate` looks for its own kind of
+ * credential and answers:
+ *  - `false` when the request carries none of its kind (the next authenticator is asked);
+ *  - `true` after setting `req.scope.principal` and `req.scope.authMethod`;
+ *  - or throws (UnauthorizedError, ServiceUnavailableError) when its credential is present
+ *    but invalid or cannot be checked. A present-but-bad credential never falls through to
+ *    another authenticator, so a bad bearer token cannot be rescued by a cookie.
+ */
+export interface Authenticator {
+  readonly name: string;
+  /** Whether the request carries this authenticator's kind of credential at all. */
+  present(req: Request): boolean;
+  authenticate(req: Request): Promise<boolean>;
+}
+
+/**
+ * Runs the first authenticator whose credential is present. Order matters and is set in
+ * app.ts: bearer token, then guest token, then session cookie — explicit credentials win
+ * over ambient ones, and cookies are ignored on bearer requests.
+ */
+export function authenticate(authenticators: readonly Authenticator[]): RequestHandler {
+  return async (req, _res, next) => {
+    try {
+      const chosen = authenticators.find((authenticator) => authenticator.present(req));
+      if (chosen) await chosen.authenticate(req);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** 401 problem for anyone not authenticated (XHR or not: the API never redirects). */
+export function requireAuth(options: { allowGuests?: boolean } = {}): RequestHandler {
+  return (req, _res, next) => {
+    const principal = req.scope.principal;
+    if (!principal) return next(new UnauthorizedError());
+    if (principal.kind === 'guest' && !options.allowGuests) {
+      return next(new ForbiddenError('Guests cannot use this resource.', 'guest_not_allowed'));
+    }
+    next();
+  };
+}
+
+export const CSRF_HEADER = 'x-csrf';
+
+/**
+ * Cookie-authenticated requests must carry `X-CSRF: 1`. It is not a CORS-safelisted
+ * header, so a cross-site page cannot send it without a preflight that only configured
+ * origins pass. Bearer and guest-token requests carry no ambient credential and skip it.
+ */
+export function requireCsrfHeader(): RequestHandler {
+  return (req, _res, next) => {
+    if (req.scope.authMethod === 'session' && req.get(CSRF_HEADER) !== '1') {
+      return next(new ForbiddenError('The X-CSRF: 1 header is required.', 'csrf_header_missing'));
+    }
+    next();
+  };
+}
