@@ -1,0 +1,117 @@
+import type { generateKeyPair, JWK } from 'jose';
+import type { PolicyDocument } from './policy.ts';
+
+export const ACCOUNT_ID = '123456789012';
+export const COGNITO_ISSUER = 'https://cognito-identity.amazonaws.com';
+export const COGNITO_LOGIN_PROVIDER = 'cognito-identity.amazonaws.com';
+
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface RoleSettings {
+  maxSessionDuration: number;
+  trustsPool?: boolean;
+}
+
+/** A Cognito identity held by the double. */
+export interface IdentityRecord {
+  id: string;
+  /** developer user identifiers linked to this identity (empty => unauthenticated identity) */
+  developerUserIds: Set<string>;
+  createdAt: number;
+  /** set when a guest identity was merged into an authenticated identity */
+  mergedInto?: string;
+}
+
+/** Every credential set the double vends (Cognito GetCredentialsForIdentity or STS). */
+export interface VendedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** epoch milliseconds */
+  expiration: number;
+  roleArn: string;
+  roleSessionName: string;
+  assumedRoleArn: string;
+  assumedRoleId: string;
+  identityId: string;
+  /** 'authenticated' | 'unauthenticated' (from the token's amr) */
+  authenticationType: 'authenticated' | 'unauthenticated';
+  /** parsed inline session policy, if one was passed to AssumeRoleWithWebIdentity */
+  sessionPolicy?: PolicyDocument;
+  principalTags: Record<string, string>;
+  source: 'sts' | 'cognito';
+}
+
+export interface StoredObject {
+  body: Buffer;
+  contentType?: string;
+  etag: string;
+  lastModified?: Date;
+  metadata?: Record<string, string>;
+}
+
+export interface MultipartUpload {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  contentType?: string;
+  metadata: Record<string, string>;
+  initiated: Date;
+  parts: Map<number, { body: Buffer; etag: string; lastModified: Date }>;
+}
+
+type KeyMaterial = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+export interface DoubleState {
+  region: string;
+  identityPoolId: string;
+  developerProviderName: string;
+  allowUnauthenticated: boolean;
+  serviceCredentials: StaticCredentials;
+  roles: Record<string, RoleSettings>;
+  poolRoles: { authenticated?: string; unauthenticated?: string };
+  buckets: Set<string>;
+  identities: Map<string, IdentityRecord>;
+  /** developer user identifier -> identity id */
+  developerUsers: Map<string, string>;
+  vended: Map<string, VendedCredentials>;
+  objects: Map<string, StoredObject>;
+  uploads: Map<string, MultipartUpload>;
+  signingKey: { privateKey: KeyMaterial; publicKey: KeyMaterial; kid: string; jwk: JWK };
+  clockOffsetMs: number;
+  /** the double's notion of "now" (epoch ms); can be advanced with advanceClock() */
+  now(): number;
+}
+
+/** An AWS error; each protocol renders it in its own wire format. */
+export class AwsError extends Error {
+  code: string;
+  status: number;
+  extra: Record<string, string>;
+  constructor(status: number, code: string, message: string, extra: Record<string, string> = {}) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.extra = extra;
+  }
+}
+
+export function xmlEscape(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+const ALNUM_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export function randomUpper(length: number, bytes: Buffer): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALNUM_UPPER[(bytes[i] ?? 0) % ALNUM_UPPER.length];
+  return out;
+}
