@@ -4,11 +4,11 @@
 #
 #   docker build -t keywarden:0.1.0 .
 #   docker run --rm -p 8080:8080 -e REDIS_URL=redis://redis:6379 \
-#     -e KEYWARDEN_SESSION_SECRET_FILE=/var/run/secrets/keywarden/session-secret \
+#     -e KEYWARDEN_SESSION__SECRET_FILE=/var/run/secrets/keywarden/session-secret \
 #     -v "$PWD/secrets:/var/run/secrets/keywarden:ro" keywarden:0.1.0
 #
 # The final stage contains only production node_modules, compiled dist/,
-# config/ (YAML defaults) and package.json. It runs as the unprivileged `node`
+# config/ (YAML defaults), openapi/ (served at /openapi.json) and package.json. It runs as the unprivileged `node`
 # user (uid/gid 1000) and writes nothing to disk, so it works with a read-only
 # root filesystem.
 
@@ -53,6 +53,7 @@ WORKDIR /app
 COPY --from=deps  --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root config/ ./config/
+COPY --chown=root:root openapi/ ./openapi/
 COPY --chown=root:root package.json ./
 
 # Application files are owned by root and only readable by the runtime user.
