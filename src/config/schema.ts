@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bearerSchema, checkBearerConfig } from './bearer-schema.ts';
 
 /**
  * The one schema for every option keywarden reads. Defaults live here, not scattered
@@ -99,20 +100,36 @@ const rateLimitGroup = z.strictObject({
   perIdentity: rateLimitRule.optional(),
 });
 
+/**
+ * Per-IP limits are generous because mobile carriers put many devices behind one address
+ * (CGNAT); per-identity limits are what stop one app stuck in a retry loop. Guest creation
+ * has no identity yet, so it is limited strictly per IP.
+ */
+const defaultRateLimitGroups = {
+  default: { perIp: { points: 600, windowSeconds: 60 } },
+  auth: {
+    perIp: { points: 60, windowSeconds: 60 },
+    perIdentity: { points: 120, windowSeconds: 60 },
+  },
+  credentials: {
+    perIp: { points: 300, windowSeconds: 60 },
+    perIdentity: { points: 120, windowSeconds: 60 },
+  },
+  presign: {
+    perIp: { points: 600, windowSeconds: 60 },
+    perIdentity: { points: 300, windowSeconds: 60 },
+  },
+  guest: { perIp: { points: 30, windowSeconds: 60 } },
+};
+
 export const rateLimitSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  groups: z.record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), rateLimitGroup).default({
-    default: { perIp: { points: 600, windowSeconds: 60 } },
-    auth: { perIp: { points: 60, windowSeconds: 60 } },
-    credentials: {
-      perIp: { points: 300, windowSeconds: 60 },
-      perIdentity: { points: 120, windowSeconds: 60 },
-    },
-    presign: {
-      perIp: { points: 600, windowSeconds: 60 },
-      perIdentity: { points: 300, windowSeconds: 60 },
-    },
-  }),
+  // Configured groups replace the defaults one by one, so setting one group never leaves a
+  // route's group undefined.
+  groups: z
+    .record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), rateLimitGroup)
+    .default({})
+    .transform((groups) => ({ ...defaultRateLimitGroups, ...groups })),
 });
 
 export const metricsSchema = z.strictObject({
@@ -128,6 +145,7 @@ export const configSchema = z.strictObject({
   log: logSchema.prefault({}),
   rateLimit: rateLimitSchema.prefault({}),
   metrics: metricsSchema.prefault({}),
+  bearer: bearerSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -144,6 +162,7 @@ export const secretPaths: readonly string[] = ['store.redis.password'];
 
 /** Rules that span fields; each problem is reported with the path it concerns. */
 export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
+  checkBearerConfig(config.bearer, config.env, ctx);
   if (config.store.kind === 'redis') {
     const { mode, url, sentinel, cluster } = config.store.redis;
     if (mode === 'standalone' && !url) {
