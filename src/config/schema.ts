@@ -105,7 +105,7 @@ const rateLimitGroup = z.strictObject({
  * (CGNAT); per-identity limits are what stop one app stuck in a retry loop. Guest creation
  * has no identity yet, so it is limited strictly per IP.
  */
-const defaultRateLimitGroups = {
+const defaultRateLimitGroups: Record<string, z.infer<typeof rateLimitGroup>> = {
   default: { perIp: { points: 600, windowSeconds: 60 } },
   auth: {
     perIp: { points: 60, windowSeconds: 60 },
