@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import { createBearerAuthenticator } from './auth/bearer/bearer-authenticator.ts';
 import type { Config } from './config/schema.ts';
 import { type Authenticator, authenticate } from './http/middleware/authenticate.ts';
 import { corsPolicy } from './http/middleware/cors-policy.ts';
@@ -54,7 +55,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
 
   // Who is calling: bearer token, then guest token, then session cookie (see authenticate.ts).
-  const authenticators: Authenticator[] = [];
+  const authenticators: Authenticator[] = [
+    createBearerAuthenticator({ config: config.bearer, logger, audit, metrics }),
+  ];
   app.use(authenticate(authenticators));
 
   // Routes, by capability.

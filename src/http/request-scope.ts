@@ -7,6 +7,8 @@ export interface RequestScope {
   principal?: Principal;
   /** How the principal was established; decides whether CSRF checks apply. */
   authMethod?: 'session' | 'bearer' | 'guest-token';
+  /** When the credential that authenticated this request expires (a bearer token's `exp`). */
+  authExpiresAt?: Date;
   /** The Cognito identity id once it is known. */
   identityId?: string;
 }

@@ -8,6 +8,10 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly rateLimited: Counter<'group'>;
+  /** Bearer issuers' discovery/JWKS fetches: success, failure, skipped (failure backoff). */
+  readonly jwksFetches: Counter<'issuer' | 'outcome'>;
+  /** Bearer tokens refused with 401, by configured issuer name (`unknown` when none matched). */
+  readonly bearerRejected: Counter<'issuer'>;
 }
 
 export function createMetrics(options: { collectProcessMetrics?: boolean } = {}): Metrics {
@@ -27,6 +31,18 @@ export function createMetrics(options: { collectProcessMetrics?: boolean } = {})
       name: 'keywarden_rate_limited_total',
       help: 'Requests refused by a rate limit, by route group',
       labelNames: ['group'],
+      registers: [registry],
+    }),
+    jwksFetches: new Counter({
+      name: 'keywarden_bearer_jwks_fetches_total',
+      help: 'Bearer issuer discovery and JWKS fetches by outcome',
+      labelNames: ['issuer', 'outcome'],
+      registers: [registry],
+    }),
+    bearerRejected: new Counter({
+      name: 'keywarden_bearer_rejected_total',
+      help: 'Bearer tokens refused by issuer entry',
+      labelNames: ['issuer'],
       registers: [registry],
     }),
   };

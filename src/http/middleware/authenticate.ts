@@ -34,11 +34,21 @@ export function authenticate(authenticators: readonly Authenticator[]): RequestH
   };
 }
 
-/** 401 problem for anyone not authenticated (XHR or not: the API never redirects). */
+/**
+ * 401 problem for anyone not authenticated (XHR or not: the API never redirects). The
+ * challenge tells API clients to send a bearer token (RFC 6750 §3: no error code when the
+ * request carried no credential); browsers do not prompt for the Bearer scheme.
+ */
 export function requireAuth(options: { allowGuests?: boolean } = {}): RequestHandler {
   return (req, _res, next) => {
     const principal = req.scope.principal;
-    if (!principal) return next(new UnauthorizedError());
+    if (!principal) {
+      return next(
+        new UnauthorizedError(undefined, undefined, {
+          headers: { 'WWW-Authenticate': 'Bearer realm="keywarden"' },
+        }),
+      );
+    }
     if (principal.kind === 'guest' && !options.allowGuests) {
       return next(new ForbiddenError('Guests cannot use this resource.', 'guest_not_allowed'));
     }
