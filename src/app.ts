@@ -2,6 +2,10 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createBearerAuthenticator } from './auth/bearer/bearer-authenticator.ts';
+import { createDevIdp, DEV_IDP_PATH } from './auth/dev-idp/dev-idp.ts';
+import { createLoginProviders, keepSessionsAlive } from './auth/providers.ts';
+import { createSessionMiddleware } from './auth/session/session-middleware.ts';
+import { sessionAuthenticator } from './auth/session/session.ts';
 import type { Config } from './config/schema.ts';
 import { type Authenticator, authenticate } from './http/middleware/authenticate.ts';
 import { corsPolicy } from './http/middleware/cors-policy.ts';
@@ -10,6 +14,7 @@ import { httpLogger } from './http/middleware/http-logger.ts';
 import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { createRateLimits } from './http/middleware/rate-limit.ts';
 import { requestScope } from './http/middleware/request-id.ts';
+import { authRoutes } from './http/routes/auth.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
 import { openApiRoutes } from './http/routes/openapi.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
@@ -36,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
   const audit = deps.audit ?? createAuditLog(logger);
   const lifecycle = deps.lifecycle ?? { draining: false };
   const rateLimit = createRateLimits({ config, store, metrics, audit });
+  const loginProviders = createLoginProviders({ config, store, logger, audit });
 
   const app = express();
   app.disable('x-powered-by');
@@ -51,16 +57,24 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(corsPolicy(config.cors));
   app.use(rateLimit('default'));
+  // Development only (refused in production): an in-process OIDC IdP keywarden reaches over HTTP.
+  if (config.auth.devIdp.enabled) app.use(DEV_IDP_PATH, createDevIdp({ config, logger }));
   app.use(openApiRoutes());
   app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
+
+  // The browser session (cookie → server-side record); a store failure here is a 503.
+  app.use(createSessionMiddleware({ config, store, logger }));
 
   // Who is calling: bearer token, then guest token, then session cookie (see authenticate.ts).
   const authenticators: Authenticator[] = [
     createBearerAuthenticator({ config: config.bearer, logger, audit, metrics }),
+    sessionAuthenticator({ keepAlive: keepSessionsAlive(loginProviders) }),
   ];
   app.use(authenticate(authenticators));
 
   // Routes, by capability.
+  // TODO(credentials): pass `allowedRoles` (role mapping) so GET /auth/session lists them.
+  app.use(authRoutes({ config, providers: loginProviders, audit, rateLimit }));
 
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -132,7 +132,11 @@ describe('configuration', () => {
     );
     const allowed = loadConfig({
       configDir: dir,
-      env: { NODE_ENV: 'production', KEYWARDEN_STORE__ALLOW_MEMORY_IN_PRODUCTION: 'true' },
+      env: {
+        NODE_ENV: 'production',
+        KEYWARDEN_STORE__ALLOW_MEMORY_IN_PRODUCTION: 'true',
+        KEYWARDEN_SESSION__SECRET: 'a-session-secret-of-at-least-32-characters',
+      },
     });
     assert.equal(allowed.store.kind, 'memory');
   });
@@ -142,7 +146,12 @@ describe('configuration', () => {
       'default.yaml':
         'store:\n  kind: redis\n  redis:\n    url: redis://r:6379\n    password: hunter2hunter2\n',
     });
-    const problems = problemsOf(() => loadConfig({ configDir: dir, env: { NODE_ENV: 'production' } }));
+    const problems = problemsOf(() =>
+      loadConfig({
+        configDir: dir,
+        env: { NODE_ENV: 'production', KEYWARDEN_SESSION__SECRET: 'a-session-secret-of-at-least-32-characters' },
+      }),
+    );
     assert.equal(problems.length, 1);
     assert.match(problems[0]!, /^store\.redis\.password: a secret must come from the environment/);
     assert.doesNotMatch(problems[0]!, /hunter2/);

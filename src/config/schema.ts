@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { authSchema, authSecretPaths, checkAuthConfig } from './auth-schema.ts';
 import { bearerSchema, checkBearerConfig } from './bearer-schema.ts';
+import { checkSessionConfig, sessionSchema, sessionSecretPaths } from './session-schema.ts';
 
 /**
  * The one schema for every option keywarden reads. Defaults live here, not scattered
@@ -146,6 +148,8 @@ export const configSchema = z.strictObject({
   rateLimit: rateLimitSchema.prefault({}),
   metrics: metricsSchema.prefault({}),
   bearer: bearerSchema.prefault({}),
+  auth: authSchema.prefault({}),
+  session: sessionSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -158,11 +162,17 @@ export type RateLimitGroupConfig = z.infer<typeof rateLimitGroup>;
  * a YAML file in production, so that config files can be committed and mounted as ConfigMaps.
  * A `*` matches any single key (a provider name, say).
  */
-export const secretPaths: readonly string[] = ['store.redis.password'];
+export const secretPaths: readonly string[] = [
+  'store.redis.password',
+  ...authSecretPaths,
+  ...sessionSecretPaths,
+];
 
 /** Rules that span fields; each problem is reported with the path it concerns. */
 export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkBearerConfig(config.bearer, config.env, ctx);
+  checkAuthConfig(config, ctx);
+  checkSessionConfig(config, ctx);
   if (config.store.kind === 'redis') {
     const { mode, url, sentinel, cluster } = config.store.redis;
     if (mode === 'standalone' && !url) {

@@ -1,0 +1,25 @@
+import type { Request, Response, Router } from 'express';
+import type { SessionRecord } from './session/session.ts';
+
+/**
+ * One configured way for a browser to sign in (an OIDC or a SAML IdP). The auth router
+ * (src/http/routes/auth.ts) owns the shared routes — login, logout, session — and asks the
+ * provider for the protocol-specific parts. Providers are built by src/auth/providers.ts.
+ */
+export interface LoginProvider {
+  /** The config key (`auth.providers.<name>`), e.g. `dev`, `corp`. */
+  readonly name: string;
+  readonly kind: 'oidc' | 'saml';
+  readonly displayName: string;
+  /** Redirect the browser to the IdP; `returnTo` is already validated (safe local path or allowed origin URL). */
+  startLogin(req: Request, res: Response, returnTo: string): Promise<void>;
+  /** Provider-specific routes, mounted by the auth router under /auth (OIDC callback, SAML ACS/metadata/SLO...). */
+  routes(): Router;
+  /** Where to send the browser after the local session is deleted (RP/SP-initiated logout), if the IdP supports it. */
+  logoutUrl?(session: SessionRecord): Promise<string | undefined>;
+  /**
+   * Called when a session is used, to keep the IdP session alive (e.g. an OIDC refresh);
+   * may update `session.idp` in place. Answers false when the IdP ended the session.
+   */
+  refreshSession?(session: SessionRecord): Promise<boolean>;
+}

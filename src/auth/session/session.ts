@@ -1,0 +1,183 @@
+import type { Request } from 'express';
+import type { Authenticator } from '../../http/middleware/authenticate.ts';
+import type { StateStore } from '../../store/types.ts';
+import type { Principal } from '../principal.ts';
+import { sessionContextOf } from './session-middleware.ts';
+import { SESSION_KEY_PREFIX } from './session-store-adapter.ts';
+
+/** IdP data kept on the server only; none of it is ever sent to the browser. */
+export interface IdpSessionData {
+  /** OIDC: the ID token, kept as `id_token_hint` for RP-initiated logout. */
+  idToken?: string;
+  refreshToken?: string;
+  /** Epoch ms when the IdP access token expires (refresh is attempted after this). */
+  accessTokenExpiresAt?: number;
+  /** OIDC `sid`, for back-channel logout. */
+  sid?: string;
+  /** SAML: NameID (+ format) and SessionIndex, for single logout. */
+  nameID?: string;
+  nameIDFormat?: string;
+  sessionIndex?: string;
+}
+
+/** The signed-in state of one browser session, stored at `req.session.auth`. */
+export interface SessionRecord {
+  principal: Principal;
+  /** The login provider's name (`guest` for guest sessions). */
+  provider: string;
+  /** When the user authenticated (epoch ms). */
+  authTime: number;
+  /** The session ends at this time (epoch ms) however active it is. */
+  absoluteExpiresAt: number;
+  idp?: IdpSessionData;
+  /** A guest identity this browser held before signing in (guest → sign-in upgrade). */
+  guestIdentityId?: string;
+  /** The Cognito identity id once known. */
+  identityId?: string;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    auth?: SessionRecord;
+  }
+}
+
+export type NewSessionRecord = Omit<SessionRecord, 'absoluteExpiresAt' | 'authTime'> & { authTime?: number };
+
+const INDEX_PREFIX = 'sessidx:';
+const sidIndexKey = (provider: string, sid: string) => `${INDEX_PREFIX}sid:${provider}:${sid}`;
+const subjectIndexKey = (provider: string, subject: string) => `${INDEX_PREFIX}sub:${provider}:${subject}`;
+
+function promisify(run: (done: (error?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => run((error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * Forgets the request's session object so that express-session neither sets a cookie nor
+ * saves a record for this response: after a failure mid-login no half-made session may
+ * reach the browser.
+ */
+function dropSession(req: Request): void {
+  delete (req as { session?: unknown }).session;
+}
+
+/** The signed-in record of this request's session, if any. */
+export function currentSession(req: Request): SessionRecord | undefined {
+  return req.session?.auth;
+}
+
+/**
+ * Signs the browser in: a new session id (the pre-login record is deleted from the store, so
+ * a planted id is worthless), the record stored and saved, and the id indexed by OIDC `sid`
+ * and by provider + subject so that back-channel logout and SAML SLO can find it from any
+ * instance. A guest identity held by the pre-login guest session is carried over.
+ */
+export async function establishSession(req: Request, record: NewSessionRecord): Promise<void> {
+  const context = sessionContextOf(req);
+  const previous = req.session.auth;
+  const carriedGuest =
+    record.guestIdentityId ?? (previous?.principal.kind === 'guest' ? previous.guestIdentityId : undefined);
+  try {
+    await promisify((done) => req.session.regenerate(done));
+    const now = Date.now();
+    const full: SessionRecord = {
+      ...record,
+      authTime: record.authTime ?? now,
+      absoluteExpiresAt: now + context.config.absoluteTimeoutMs,
+      ...(carriedGuest ? { guestIdentityId: carriedGuest } : {}),
+    };
+    req.session.auth = full;
+    req.session.cookie.maxAge = Math.min(context.config.idleTimeoutMs, context.config.absoluteTimeoutMs);
+    await promisify((done) => req.session.save(done));
+    const ttlMs = context.config.absoluteTimeoutMs;
+    const sid = full.idp?.sid;
+    await Promise.all([
+      context.store.addToSet(subjectIndexKey(full.provider, full.principal.subject), [req.sessionID], ttlMs),
+      sid ? context.store.addToSet(sidIndexKey(full.provider, sid), [req.sessionID], ttlMs) : undefined,
+    ]);
+  } catch (error) {
+    dropSession(req);
+    throw error;
+  }
+}
+
+/** Deletes this request's session record and tells the browser to drop the cookie. */
+export async function endSession(req: Request): Promise<void> {
+  const context = sessionContextOf(req);
+  const record = req.session?.auth;
+  const id = req.sessionID;
+  if (req.session) {
+    await promisify((done) => req.session.destroy(done));
+    dropSession(req);
+  }
+  req.res?.clearCookie(context.cookieName, context.cookieOptions);
+  if (record && id) {
+    // Index entries are only hints (revocation tolerates ids whose record is gone); best effort.
+    const sid = record.idp?.sid;
+    await Promise.all([
+      context.store.removeFromSet(subjectIndexKey(record.provider, record.principal.subject), [id]),
+      sid ? context.store.removeFromSet(sidIndexKey(record.provider, sid), [id]) : undefined,
+    ]).catch(() => undefined);
+  }
+}
+
+/**
+ * Deletes every session of a provider's `sid` and/or `subject`, whichever instance created
+ * it (the index and the records live in the shared store). Answers how many records existed.
+ */
+export async function revokeSessions(
+  store: StateStore,
+  match: { provider: string; subject?: string; sid?: string },
+): Promise<number> {
+  const indexKeys = [
+    ...(match.sid ? [sidIndexKey(match.provider, match.sid)] : []),
+    ...(match.subject ? [subjectIndexKey(match.provider, match.subject)] : []),
+  ];
+  if (indexKeys.length === 0) return 0;
+  const ids = new Set((await Promise.all(indexKeys.map((key) => store.setMembers(key)))).flat());
+  const deleted = ids.size > 0 ? await store.delete(...[...ids].map((id) => SESSION_KEY_PREFIX + id)) : 0;
+  if (match.subject) await store.delete(subjectIndexKey(match.provider, match.subject));
+  if (match.sid) await store.removeFromSet(sidIndexKey(match.provider, match.sid), [...ids]);
+  return deleted;
+}
+
+/**
+ * The cookie-session authenticator (last in app.ts's list: explicit credentials win). A
+ * cookie whose record is missing or expired counts as no credential: the request goes on
+ * anonymously, and routes that need a user answer 401.
+ */
+export function sessionAuthenticator(
+  options: {
+    /** Called when a session is used, to let a provider refresh IdP tokens; false ends the session. */
+    keepAlive?: (req: Request, record: SessionRecord) => Promise<boolean>;
+  } = {},
+): Authenticator {
+  return {
+    name: 'session',
+    present: (req) => req.session?.auth !== undefined,
+    async authenticate(req) {
+      const record = req.session.auth;
+      if (!record) return false;
+      const context = sessionContextOf(req);
+      const now = Date.now();
+      const expires = req.session.cookie.expires;
+      const idleExpired = expires !== undefined && expires !== null && new Date(expires).getTime() <= now;
+      if (record.absoluteExpiresAt <= now || idleExpired) {
+        await endSession(req);
+        return false;
+      }
+      if (options.keepAlive && !(await options.keepAlive(req, record))) {
+        await endSession(req);
+        return false;
+      }
+      // The idle renewal (rolling cookie) never reaches past the absolute end.
+      req.session.cookie.maxAge = Math.min(context.config.idleTimeoutMs, record.absoluteExpiresAt - now);
+      req.scope.principal = record.principal;
+      req.scope.authMethod = 'session';
+      const identityId =
+        record.identityId ?? (record.principal.kind === 'guest' ? record.guestIdentityId : undefined);
+      if (identityId) req.scope.identityId = identityId;
+      return true;
+    },
+  };
+}

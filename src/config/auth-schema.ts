@@ -1,0 +1,182 @@
+import { z } from 'zod';
+
+/**
+ * Login providers, keyed by name. Each entry is a discriminated union on `kind`: adding a
+ * kind is one schema in its own file plus one entry in `loginProviderSchema` below (and
+ * one case in src/auth/providers.ts).
+ */
+
+/** Names appear in URLs and env var names (KEYWARDEN_AUTH__PROVIDERS__<NAME>__CLIENT_SECRET). */
+export const providerName = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*$/, 'lower-case letters and digits, starting with a letter');
+
+/** Parameters keywarden sets itself; configuring them as extra parameters would weaken the flow. */
+const RESERVED_AUTH_PARAMS = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'request',
+  'request_uri',
+]);
+
+export const oidcProviderSchema = z.strictObject({
+  kind: z.literal('oidc'),
+  /** Shown on the sign-in choice; defaults to the provider name. */
+  displayName: z.string().min(1).optional(),
+  /** Exact issuer identifier; discovery reads `<issuer>/.well-known/openid-configuration`. */
+  issuer: z.url({ protocol: /^https?$/ }),
+  clientId: z.string().min(1),
+  /** Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__CLIENT_SECRET(_FILE). */
+  clientSecret: z.string().min(1).optional(),
+  clientAuthMethod: z
+    .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+    .default('client_secret_basic'),
+  /** private_key_jwt: PKCS#8 PEM. Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__PRIVATE_KEY(_FILE). */
+  privateKey: z.string().min(1).optional(),
+  privateKeyId: z.string().min(1).optional(),
+  privateKeyAlg: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).default(['openid', 'profile', 'email']),
+  /** Extra authorization request parameters (`prompt`, `acr_values`, `domain_hint`...). */
+  authParams: z
+    .record(z.string().min(1), z.string())
+    .default({})
+    .refine((params) => Object.keys(params).every((key) => !RESERVED_AUTH_PARAMS.has(key)), {
+      message: `may not set ${[...RESERVED_AUTH_PARAMS].join(', ')}`,
+    }),
+  /** Where the principal's fields come from in the ID token (and userinfo, if fetched). */
+  claims: z
+    .strictObject({
+      subject: z.string().min(1).default('sub'),
+      name: z.string().min(1).default('name'),
+      email: z.string().min(1).default('email'),
+      /** Dotted path to a string or string array, e.g. `groups` or `realm_access.roles`. */
+      groups: z.string().min(1).optional(),
+      /** Further claims copied as they are (strings or string arrays only). */
+      extra: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  /** Also call the userinfo endpoint and merge its claims (ID token claims win). */
+  fetchUserinfo: z.boolean().default(false),
+  /**
+   * Keep the IdP session alive with the refresh token while the keywarden session is used;
+   * the keywarden session ends when a refresh fails.
+   */
+  refreshTokens: z.boolean().default(false),
+  /**
+   * Put the ID token in the RP-initiated logout URL as `id_token_hint`. Off by default: the
+   * logout URL goes through the browser, and the BFF keeps every token out of it; some IdPs
+   * then ask the user to confirm the logout.
+   */
+  logoutIdTokenHint: z.boolean().default(false),
+  /** Registered post-logout redirect for RP-initiated logout; omitted when unset. */
+  postLogoutRedirectUri: z.url({ protocol: /^https?$/ }).optional(),
+  /** Timeout of every call to the IdP (discovery, token, JWKS). */
+  httpTimeoutMs: z.number().int().positive().default(5_000),
+  /** Discovery is retried on demand with exponential backoff up to this delay. */
+  discoveryMaxBackoffMs: z.number().int().positive().default(60_000),
+});
+
+export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
+
+export const loginProviderSchema = z.discriminatedUnion('kind', [oidcProviderSchema]);
+export type LoginProviderConfig = z.infer<typeof loginProviderSchema>;
+
+export const authSchema = z.strictObject({
+  /** Where the browser lands after sign-in when `returnTo` is missing or not allowed. */
+  landingPath: z
+    .string()
+    .regex(/^\/(?![/\\])[\x21-\x7E]*$/, 'a local path such as / or /app')
+    .refine((value) => !value.includes('\\'), 'a local path such as / or /app')
+    .default('/'),
+  /** How long a started sign-in may take before its state is forgotten. */
+  loginTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
+  providers: z.record(providerName, loginProviderSchema).default({}),
+  /**
+   * The development IdP (src/auth/dev-idp/) mounted at /dev-idp, serving the named OIDC
+   * provider's client. Refused in production.
+   */
+  devIdp: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      provider: providerName.default('dev'),
+    })
+    .prefault({}),
+});
+
+export type AuthConfig = z.infer<typeof authSchema>;
+
+export const authSecretPaths = [
+  'auth.providers.*.clientSecret',
+  'auth.providers.*.privateKey',
+] as const;
+
+interface AuthCheckInput {
+  env: string;
+  server: { publicUrl: string };
+  auth: AuthConfig;
+}
+
+export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): void {
+  const production = config.env === 'production';
+  for (const [name, provider] of Object.entries(config.auth.providers)) {
+    if (provider.kind !== 'oidc') continue;
+    const path = ['auth', 'providers', name];
+    if (provider.clientAuthMethod === 'private_key_jwt') {
+      if (!provider.privateKey) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'privateKey'],
+          message: 'required for private_key_jwt',
+        });
+      }
+    } else if (!provider.clientSecret) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'clientSecret'],
+        message: `required for ${provider.clientAuthMethod} (KEYWARDEN_AUTH__PROVIDERS__${name.toUpperCase()}__CLIENT_SECRET)`,
+      });
+    }
+    if (!provider.scopes.includes('openid')) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'scopes'], message: 'must include openid' });
+    }
+    if (production && new URL(provider.issuer).protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', path: [...path, 'issuer'], message: 'must be https in production' });
+    }
+  }
+  const devIdp = config.auth.devIdp;
+  if (devIdp.enabled) {
+    if (production) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'devIdp', 'enabled'],
+        message: 'the development IdP accepts any username and is refused in production',
+      });
+    }
+    const provider = config.auth.providers[devIdp.provider];
+    const expectedIssuer = `${config.server.publicUrl.replace(/\/$/, '')}/dev-idp`;
+    if (!provider || provider.kind !== 'oidc') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'devIdp', 'provider'],
+        message: `no oidc provider named ${devIdp.provider} in auth.providers`,
+      });
+    } else if (provider.issuer !== expectedIssuer) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'providers', devIdp.provider, 'issuer'],
+        message: `the development IdP's issuer is ${expectedIssuer}`,
+      });
+    }
+  }
+}

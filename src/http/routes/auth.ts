@@ -1,0 +1,100 @@
+import { type RequestHandler, Router } from 'express';
+import type { LoginProviders } from '../../auth/providers.ts';
+import { safeReturnTo } from '../../auth/return-to.ts';
+import { type AllowedRolesResolver, noAllowedRoles } from '../../auth/session/allowed-roles.ts';
+import { currentSession, endSession } from '../../auth/session/session.ts';
+import type { Config } from '../../config/schema.ts';
+import type { AuditLog } from '../../observability/audit.ts';
+import { BadRequestError, ForbiddenError, NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
+import { CSRF_HEADER, requireAuth } from '../middleware/authenticate.ts';
+import type { RateLimits } from '../middleware/rate-limit.ts';
+
+export interface AuthRoutesDeps {
+  config: Readonly<Config>;
+  providers: LoginProviders;
+  audit: AuditLog;
+  rateLimit: RateLimits;
+  /** Filled in by the credentials broker (role mapping); `[]` until then. */
+  allowedRoles?: AllowedRolesResolver;
+}
+
+/**
+ * Browser sign-in: start a login with a configured provider, the provider's own routes
+ * (OIDC callback, back-channel logout, SAML ACS...), logout and "who am I".
+ */
+export function authRoutes(deps: AuthRoutesDeps): Router {
+  const { config, providers, audit, rateLimit } = deps;
+  const allowedRoles = deps.allowedRoles ?? noAllowedRoles;
+  const router = Router();
+
+  // A top-level navigation (no CSRF header possible): the state/PKCE/nonce transaction
+  // bound to this browser is what protects the flow.
+  router.get('/auth/login/:provider', rateLimit('auth'), async (req, res) => {
+    const provider = providers.get(String(req.params.provider));
+    if (!provider) throw new NotFoundError('No such login provider.', 'unknown_provider');
+    const secureCookie = !config.session.insecureDevCookies;
+    if (secureCookie && !req.secure) {
+      // express-session would silently drop the Secure cookie and the callback would fail.
+      throw new BadRequestError(
+        'Sign-in needs HTTPS (behind a proxy, set server.trustProxyHops so X-Forwarded-Proto is believed).',
+        'https_required',
+      );
+    }
+    await provider.startLogin(req, res, safeReturnTo(req.query.returnTo, config));
+  });
+
+  for (const provider of providers.values()) router.use('/auth', provider.routes());
+
+  router.post('/auth/logout', rateLimit('auth'), async (req, res) => {
+    // Always required here, signed in or not: a cross-site form cannot set it, so logout
+    // cannot be forced on a user (and a text/plain form POST never gets this far).
+    if (req.get(CSRF_HEADER) !== '1') {
+      audit.record('csrf.rejected', { outcome: 'denied', requestId: req.scope.requestId, sourceIp: req.ip });
+      throw new ForbiddenError('The X-CSRF: 1 header is required.', 'csrf_header_missing');
+    }
+    if (req.headers['content-type'] !== undefined && !req.is('application/json')) {
+      throw new UnsupportedMediaTypeError();
+    }
+    const record = currentSession(req);
+    let logoutUrl: string | undefined;
+    if (record) {
+      logoutUrl = await providers.get(record.provider)?.logoutUrl?.(record);
+      await endSession(req);
+      audit.record('logout', {
+        outcome: 'success',
+        requestId: req.scope.requestId,
+        sourceIp: req.ip,
+        provider: record.provider,
+        subject: record.principal.subject,
+      });
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(logoutUrl ? { logoutUrl } : {});
+  });
+
+  const whoAmI: RequestHandler = async (req, res) => {
+    const principal = req.scope.principal!;
+    const record = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
+    const expires = record ? req.session.cookie.expires : undefined;
+    const expiresAt = record
+      ? Math.min(record.absoluteExpiresAt, expires ? new Date(expires).getTime() : record.absoluteExpiresAt)
+      : undefined;
+    const name = principal.claims.name;
+    const email = principal.claims.email;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      ...(req.scope.identityId ? { identityId: req.scope.identityId } : {}),
+      kind: principal.kind,
+      provider: principal.provider,
+      subject: principal.subject,
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof email === 'string' ? { email } : {}),
+      authMethod: req.scope.authMethod,
+      allowedRoles: principal.kind === 'user' ? [...(await allowedRoles(principal))] : [],
+      ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
+    });
+  };
+  router.get('/auth/session', requireAuth({ allowGuests: true }), whoAmI);
+
+  return router;
+}
