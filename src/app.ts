@@ -3,9 +3,12 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createBearerAuthenticator } from './auth/bearer/bearer-authenticator.ts';
 import { createDevIdp, DEV_IDP_PATH } from './auth/dev-idp/dev-idp.ts';
+import { guestTokenAuthenticator } from './auth/guest/guest-token-authenticator.ts';
 import { createLoginProviders, keepSessionsAlive } from './auth/providers.ts';
-import { createSessionMiddleware } from './auth/session/session-middleware.ts';
 import { sessionAuthenticator } from './auth/session/session.ts';
+import { createSessionMiddleware } from './auth/session/session-middleware.ts';
+import type { AwsClients } from './aws/clients.ts';
+import { createCredentialServices } from './broker/credential-services.ts';
 import type { Config } from './config/schema.ts';
 import { type Authenticator, authenticate } from './http/middleware/authenticate.ts';
 import { corsPolicy } from './http/middleware/cors-policy.ts';
@@ -15,6 +18,8 @@ import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { createRateLimits } from './http/middleware/rate-limit.ts';
 import { requestScope } from './http/middleware/request-id.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { credentialRoutes } from './http/routes/credentials.ts';
+import { guestRoutes } from './http/routes/guest.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
 import { openApiRoutes } from './http/routes/openapi.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
@@ -29,6 +34,8 @@ export interface AppDeps {
   metrics?: Metrics;
   audit?: AuditLog;
   lifecycle?: Lifecycle;
+  /** Cognito Identity and STS clients; default: built from config.aws with the standard credential chain. */
+  awsClients?: AwsClients;
 }
 
 /**
@@ -42,6 +49,14 @@ export function createApp(deps: AppDeps): Express {
   const lifecycle = deps.lifecycle ?? { draining: false };
   const rateLimit = createRateLimits({ config, store, metrics, audit });
   const loginProviders = createLoginProviders({ config, store, logger, audit });
+  const credentials = createCredentialServices({
+    config,
+    store,
+    logger,
+    metrics,
+    audit,
+    awsClients: deps.awsClients,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -68,13 +83,32 @@ export function createApp(deps: AppDeps): Express {
   // Who is calling: bearer token, then guest token, then session cookie (see authenticate.ts).
   const authenticators: Authenticator[] = [
     createBearerAuthenticator({ config: config.bearer, logger, audit, metrics }),
+    guestTokenAuthenticator(credentials.guestTokens),
     sessionAuthenticator({ keepAlive: keepSessionsAlive(loginProviders) }),
   ];
   app.use(authenticate(authenticators));
 
   // Routes, by capability.
-  // TODO(credentials): pass `allowedRoles` (role mapping) so GET /auth/session lists them.
-  app.use(authRoutes({ config, providers: loginProviders, audit, rateLimit }));
+  app.use(
+    authRoutes({
+      config,
+      providers: loginProviders,
+      audit,
+      rateLimit,
+      allowedRoles: (principal) => credentials.broker.allowedRoles(principal).map((role) => role.name),
+    }),
+  );
+  app.use(
+    guestRoutes({
+      config: config.guests,
+      guestRoleConfigured: config.credentials.guestRole !== undefined,
+      identities: credentials.identities,
+      tokens: credentials.guestTokens,
+      rateLimit,
+      audit,
+    }),
+  );
+  app.use(credentialRoutes({ broker: credentials.broker, rateLimit, audit, metrics }));
 
   app.use(notFound());
   app.use(errorHandler(logger));

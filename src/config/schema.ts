@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { authSchema, authSecretPaths, checkAuthConfig } from './auth-schema.ts';
+import {
+  awsSchema,
+  cacheSchema,
+  checkCredentialsConfig,
+  credentialSecretPaths,
+  credentialsSchema,
+  guestsSchema,
+} from './aws-schema.ts';
 import { bearerSchema, checkBearerConfig } from './bearer-schema.ts';
 import { checkSessionConfig, sessionSchema, sessionSecretPaths } from './session-schema.ts';
 
@@ -150,6 +158,10 @@ export const configSchema = z.strictObject({
   bearer: bearerSchema.prefault({}),
   auth: authSchema.prefault({}),
   session: sessionSchema.prefault({}),
+  aws: awsSchema.prefault({}),
+  credentials: credentialsSchema.prefault({}),
+  cache: cacheSchema.prefault({}),
+  guests: guestsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -166,6 +178,7 @@ export const secretPaths: readonly string[] = [
   'store.redis.password',
   ...authSecretPaths,
   ...sessionSecretPaths,
+  ...credentialSecretPaths,
 ];
 
 /** Rules that span fields; each problem is reported with the path it concerns. */
@@ -173,6 +186,7 @@ export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkBearerConfig(config.bearer, config.env, ctx);
   checkAuthConfig(config, ctx);
   checkSessionConfig(config, ctx);
+  checkCredentialsConfig(config, ctx);
   if (config.store.kind === 'redis') {
     const { mode, url, sentinel, cluster } = config.store.redis;
     if (mode === 'standalone' && !url) {

@@ -8,6 +8,12 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly rateLimited: Counter<'group'>;
+  /** Credential requests by outcome: issued, denied, invalid, unavailable, error. */
+  readonly credentialVends: Counter<'outcome'>;
+  /** Credential cache lookups: hit, miss (vended here), shared (another request's vend), stale (refreshed ahead). */
+  readonly credentialCache: Counter<'result'>;
+  readonly awsCalls: Counter<'operation' | 'outcome'>;
+  readonly awsCallDuration: Histogram<'operation'>;
   /** Bearer issuers' discovery/JWKS fetches: success, failure, skipped (failure backoff). */
   readonly jwksFetches: Counter<'issuer' | 'outcome'>;
   /** Bearer tokens refused with 401, by configured issuer name (`unknown` when none matched). */
@@ -31,6 +37,31 @@ export function createMetrics(options: { collectProcessMetrics?: boolean } = {})
       name: 'keywarden_rate_limited_total',
       help: 'Requests refused by a rate limit, by route group',
       labelNames: ['group'],
+      registers: [registry],
+    }),
+    credentialVends: new Counter({
+      name: 'keywarden_credentials_requests_total',
+      help: 'Credential requests by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    credentialCache: new Counter({
+      name: 'keywarden_credential_cache_total',
+      help: 'Credential cache lookups by result',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    awsCalls: new Counter({
+      name: 'keywarden_aws_calls_total',
+      help: 'Upstream AWS calls by operation and outcome (after SDK retries)',
+      labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    }),
+    awsCallDuration: new Histogram({
+      name: 'keywarden_aws_call_duration_seconds',
+      help: 'Upstream AWS call latency by operation, retries included',
+      labelNames: ['operation'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     jwksFetches: new Counter({

@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { validateScopeTemplate } from '../broker/scope-policy.ts';
+
+/**
+ * Configuration for credential vending: the AWS clients and the identity pool (`aws`),
+ * roles, role rules and scopes (`credentials`), the encrypted credential cache (`cache`)
+ * and guest identities (`guests`). Cross-field rules are in `checkCredentialsConfig`.
+ */
+
+const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/[\w+=,.@\-/]{1,512}$/;
+const NAME = /^[a-zA-Z][\w.-]{0,63}$/;
+
+/** The shortest and longest session AWS allows for an assumed role. */
+export const MIN_SESSION_SECONDS = 900;
+export const MAX_SESSION_SECONDS = 43_200;
+/** GetCredentialsForIdentity (enhanced flow) always answers one-hour credentials. */
+export const ENHANCED_FLOW_SECONDS = 3_600;
+
+export const awsSchema = z.strictObject({
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')
+    .default('us-east-1'),
+  /**
+   * One endpoint for Cognito Identity and STS (an emulator or the test double). Unset, the
+   * SDK uses AWS_ENDPOINT_URL(_<SERVICE>) if set, else the real regional endpoints.
+   */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** TCP connect timeout for each AWS call. */
+  connectTimeoutMs: z.number().int().positive().default(1_000),
+  /** Time to the response for each attempt; the SDK retries after it. */
+  requestTimeoutMs: z.number().int().positive().default(3_000),
+  /** Attempts per AWS call including the first; throttling and 5xx are retried with backoff. */
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  retryMode: z.enum(['standard', 'adaptive']).default('standard'),
+  pool: z
+    .strictObject({
+      /** `<region>:<uuid>`; required before credentials can be vended. */
+      identityPoolId: z
+        .string()
+        .regex(/^[\w-]+:[0-9a-f-]+$/, 'expected an identity pool id such as eu-west-1:uuid')
+        .optional(),
+      /** The pool's "developer provider name" (custom authentication provider). */
+      developerProviderName: z.string().min(1).max(128).default('login.keywarden'),
+      /** basic: AssumeRoleWithWebIdentity with a session policy; enhanced: GetCredentialsForIdentity. */
+      flow: z.enum(['basic', 'enhanced']).default('basic'),
+      /** Lifetime of the Cognito OpenID token; it is used at once and never stored. */
+      tokenDurationSeconds: z.number().int().min(1).max(86_400).default(300),
+      /** Principal tags sent with GetOpenIdTokenForDeveloperIdentity: tag key → principal claim name. */
+      principalTags: z.record(z.string().regex(/^[\w.:/=+\-@]{1,128}$/), z.string().min(1)).default({}),
+    })
+    .prefault({}),
+});
+
+const roleSchema = z.strictObject({
+  arn: z.string().regex(ROLE_ARN, 'expected an IAM role ARN'),
+  /** The role's MaxSessionDuration in IAM; requests above it are refused before calling AWS. */
+  maxSessionDuration: z.number().int().min(MIN_SESSION_SECONDS).max(MAX_SESSION_SECONDS).default(3_600),
+  displayName: z.string().min(1).max(128).optional(),
+  /** Shown in the portal; taken from the ARN when not set. */
+  account: z.string().min(1).max(64).optional(),
+});
+
+const roleRuleSchema = z.strictObject({
+  claim: z.string().min(1),
+  match: z.enum(['equals', 'contains', 'startsWith', 'notEqual']),
+  value: z.string(),
+  role: z.string().regex(NAME),
+});
+
+const scopeSchema = z.strictObject({
+  description: z.string().optional(),
+  /**
+   * An IAM policy document. String values may use `${identityId}`, `${sub}`, `${provider}`
+   * and `${claim.<name>}`; anything with a colon (`${aws:username}`) is an IAM variable and
+   * passes through untouched.
+   */
+  policy: z.record(z.string(), z.unknown()),
+});
+
+export const credentialsSchema = z.strictObject({
+  roles: z.record(z.string().regex(NAME), roleSchema).default({}),
+  /** Ordered like Cognito's rules: every matching rule allows its role, the first is the preferred one. */
+  roleRules: z.array(roleRuleSchema).default([]),
+  /** The role of signed-in users that no rule matches (when ambiguousRoleResolution is `default`). */
+  defaultRole: z.string().regex(NAME).optional(),
+  guestRole: z.string().regex(NAME).optional(),
+  /** When no rule matches: `default` gives the default role, `deny` refuses credentials. */
+  ambiguousRoleResolution: z.enum(['default', 'deny']).default('default'),
+  scopes: z.record(z.string().regex(NAME), scopeSchema).default({}),
+  /** The scope used when a request names none (basic flow); unset, the role's own permissions apply. */
+  defaultScope: z.string().regex(NAME).optional(),
+  defaultDurationSeconds: z.number().int().min(MIN_SESSION_SECONDS).max(MAX_SESSION_SECONDS).default(3_600),
+  /** Longest value of one scope variable; longer claims are refused rather than spliced. */
+  maxVariableLength: z.number().int().min(8).max(256).default(64),
+});
+
+/** `<id>:<base64 of 32 bytes>`; one string, a comma/space separated list, or a YAML list. */
+const cacheKeysSchema = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(/[\s,]+/)
+          .map((part) => part.trim())
+          .filter(Boolean)
+      : value,
+  z
+    .array(
+      z
+        .string()
+        .regex(/^[\w-]{1,32}:[A-Za-z0-9+/_-]{43}=?$/, 'expected <id>:<base64 of 32 bytes>')
+        .refine((entry) => keyBytes(entry).length === 32, 'the key must be 32 bytes'),
+    )
+    .min(1),
+);
+
+function keyBytes(entry: string): Buffer {
+  const encoded = entry.slice(entry.indexOf(':') + 1);
+  return Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+}
+
+export const cacheSchema = z.strictObject({
+  /**
+   * Secret (KEYWARDEN_CACHE__KEYS or KEYWARDEN_CACHE__KEYS_FILE): AES-256-GCM keys, newest
+   * first. New entries are encrypted with the first; any listed key decrypts. Required in
+   * production; in development a random key is made at start-up.
+   */
+  keys: cacheKeysSchema.optional(),
+  /** Never hand out credentials with less than this left. */
+  minRemainingSeconds: z.number().int().min(0).max(3_600).default(300),
+  /** Within this of expiry a cached entry is still served but replaced in the background. */
+  refreshAheadSeconds: z.number().int().min(0).max(3_600).default(600),
+  /** How long one instance may hold the vend lock; others wait for its result meanwhile. */
+  lockTtlMs: z.number().int().min(100).max(120_000).default(20_000),
+  /** How long a request waits for another instance's vend before answering 503. */
+  waitTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
+  pollIntervalMs: z.number().int().min(5).max(1_000).default(25),
+});
+
+export const guestsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Lifetime of a guest token (non-browser guests); the identity itself lives on in Cognito. */
+  tokenTtlSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * 3600),
+});
+
+export type AwsConfig = z.infer<typeof awsSchema>;
+export type CredentialsConfig = z.infer<typeof credentialsSchema>;
+export type RoleConfig = z.infer<typeof roleSchema>;
+export type RoleRuleConfig = z.infer<typeof roleRuleSchema>;
+export type ScopeConfig = z.infer<typeof scopeSchema>;
+export type CacheConfig = z.infer<typeof cacheSchema>;
+export type GuestsConfig = z.infer<typeof guestsSchema>;
+
+export const credentialSecretPaths: readonly string[] = ['cache.keys'];
+
+/** The account id in a role ARN. */
+export function accountOf(arn: string): string | undefined {
+  return ROLE_ARN.exec(arn)?.[1];
+}
+
+/** Decodes `cache.keys` entries into (id, 32-byte key), newest first. */
+export function parseCacheKeys(entries: readonly string[]): Array<{ id: string; key: Buffer }> {
+  return entries.map((entry) => ({ id: entry.slice(0, entry.indexOf(':')), key: keyBytes(entry) }));
+}
+
+interface CredentialSections {
+  env: string;
+  aws: AwsConfig;
+  credentials: CredentialsConfig;
+  cache: CacheConfig;
+  guests: GuestsConfig;
+}
+
+/** Rules across the credential sections; scope templates are checked by rendering a worst case. */
+export function checkCredentialsConfig(config: CredentialSections, ctx: z.RefinementCtx): void {
+  const issue = (path: Array<string | number>, message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const { credentials, aws, cache } = config;
+  const roleNames = new Set(Object.keys(credentials.roles));
+  const checkRole = (path: Array<string | number>, name: string | undefined) => {
+    if (name !== undefined && !roleNames.has(name))
+      issue(path, `no role named "${name}" in credentials.roles`);
+  };
+  checkRole(['credentials', 'defaultRole'], credentials.defaultRole);
+  checkRole(['credentials', 'guestRole'], credentials.guestRole);
+  credentials.roleRules.forEach((rule, index) => {
+    checkRole(['credentials', 'roleRules', index, 'role'], rule.role);
+  });
+  for (const [name, role] of Object.entries(credentials.roles)) {
+    if (credentials.defaultDurationSeconds > role.maxSessionDuration && aws.pool.flow === 'basic') {
+      // The default applies to every role, so it must fit each of them.
+      issue(
+        ['credentials', 'defaultDurationSeconds'],
+        `exceeds the maxSessionDuration of role "${name}" (${role.maxSessionDuration})`,
+      );
+    }
+  }
+  const scopeNames = Object.keys(credentials.scopes);
+  if (aws.pool.flow === 'enhanced' && scopeNames.length > 0) {
+    issue(
+      ['credentials', 'scopes'],
+      'scopes need the basic flow (aws.pool.flow: basic): the enhanced flow cannot pass a session policy',
+    );
+  }
+  if (credentials.defaultScope !== undefined && !scopeNames.includes(credentials.defaultScope)) {
+    issue(['credentials', 'defaultScope'], `no scope named "${credentials.defaultScope}"`);
+  }
+  for (const [name, scope] of Object.entries(credentials.scopes)) {
+    for (const problem of validateScopeTemplate(scope.policy, credentials.maxVariableLength)) {
+      issue(['credentials', 'scopes', name, 'policy'], problem);
+    }
+  }
+  if (cache.minRemainingSeconds >= MIN_SESSION_SECONDS) {
+    issue(['cache', 'minRemainingSeconds'], `must be below the shortest session (${MIN_SESSION_SECONDS} s)`);
+  }
+  if (cache.refreshAheadSeconds < cache.minRemainingSeconds) {
+    issue(['cache', 'refreshAheadSeconds'], 'must be at least cache.minRemainingSeconds');
+  }
+  if (cache.waitTimeoutMs < aws.requestTimeoutMs) {
+    issue(
+      ['cache', 'waitTimeoutMs'],
+      'must be at least aws.requestTimeoutMs, or waiters give up on a healthy vend',
+    );
+  }
+  // Without a pool nothing is vended and nothing cached; with one, production needs shared keys.
+  if (config.env === 'production' && aws.pool.identityPoolId && !cache.keys) {
+    issue(
+      ['cache', 'keys'],
+      'required in production when aws.pool.identityPoolId is set (KEYWARDEN_CACHE__KEYS or KEYWARDEN_CACHE__KEYS_FILE)',
+    );
+  }
+}

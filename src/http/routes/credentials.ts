@@ -1,0 +1,160 @@
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
+import { currentSession } from '../../auth/session/session.ts';
+import type { CredentialBroker, IssuedCredentials } from '../../broker/credential-broker.ts';
+import type { AuditLog } from '../../observability/audit.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { BadRequestError, type KeywardenError, UnsupportedMediaTypeError } from '../errors.ts';
+import { requireAuth, requireCsrfHeader } from '../middleware/authenticate.ts';
+import { toKeywardenError } from '../middleware/error-handler.ts';
+import type { RateLimits } from '../middleware/rate-limit.ts';
+
+const NAME = /^[a-zA-Z][\w.-]{0,63}$/;
+
+/** The same parameters in the query (GET) or a JSON body (POST). */
+const credentialParams = z.strictObject({
+  role: z.string().regex(NAME).optional(),
+  scope: z.string().regex(NAME).optional(),
+  durationSeconds: z.coerce.number().int().min(1).max(129_600).optional(),
+  format: z.enum(['json', 'aws-container', 'credential-process']).default('json'),
+});
+
+type CredentialFormat = z.infer<typeof credentialParams>['format'];
+
+/** The three response shapes: keywarden's JSON, the SDK's container provider (`fromHttp`), `credential_process`. */
+function render(format: CredentialFormat, issued: IssuedCredentials): Record<string, unknown> {
+  const { credentials } = issued;
+  const expiration = credentials.expiration.toISOString();
+  switch (format) {
+    case 'json':
+      return {
+        identityId: issued.identityId,
+        role: issued.role,
+        expiration,
+        credentials: {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          sessionToken: credentials.sessionToken,
+          expiration,
+        },
+      };
+    case 'aws-container':
+      return {
+        AccessKeyId: credentials.accessKeyId,
+        SecretAccessKey: credentials.secretAccessKey,
+        Token: credentials.sessionToken,
+        Expiration: expiration,
+      };
+    case 'credential-process':
+      return {
+        Version: 1,
+        AccessKeyId: credentials.accessKeyId,
+        SecretAccessKey: credentials.secretAccessKey,
+        SessionToken: credentials.sessionToken,
+        Expiration: expiration,
+      };
+  }
+}
+
+function parse(req: Request, source: 'query' | 'body'): z.infer<typeof credentialParams> {
+  let raw: unknown = req.query;
+  if (source === 'body') {
+    // express.json leaves other media types unparsed; an empty POST means "all defaults".
+    if (req.body === undefined) {
+      if (Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding')) {
+        throw new UnsupportedMediaTypeError();
+      }
+      raw = {};
+    } else {
+      raw = req.body;
+    }
+  }
+  const result = credentialParams.safeParse(raw);
+  if (!result.success) {
+    throw new BadRequestError('The credential request parameters are not valid.', 'invalid_request', {
+      extensions: {
+        errors: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      },
+    });
+  }
+  return result.data;
+}
+
+function outcomeOf(status: number): string {
+  if (status === 403) return 'denied';
+  if (status >= 400 && status < 500) return 'invalid';
+  if (status === 503) return 'unavailable';
+  return 'error';
+}
+
+/**
+ * GET and POST /credentials. Every caller kind may ask (session + X-CSRF, bearer, guest
+ * token); the rate limit runs after authentication so per-identity limits apply. The
+ * response is never cached by anyone.
+ */
+export function credentialRoutes(deps: {
+  broker: CredentialBroker;
+  rateLimit: RateLimits;
+  audit: AuditLog;
+  metrics: Metrics;
+}): Router {
+  const { broker, audit, metrics } = deps;
+  const router = Router();
+
+  const handle =
+    (source: 'query' | 'body'): RequestHandler =>
+    async (req: Request, res: Response) => {
+      const principal = req.scope.principal!;
+      const base = {
+        requestId: req.scope.requestId,
+        sourceIp: req.ip,
+        provider: principal.provider,
+        subject: principal.subject,
+        ...(req.scope.identityId ? { identityId: req.scope.identityId } : {}),
+      };
+      try {
+        const params = parse(req, source);
+        const session = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
+        const guestIdentityId = principal.kind === 'user' ? session?.guestIdentityId : undefined;
+        const issued = await broker.getCredentials({
+          principal,
+          ...(req.scope.identityId && principal.kind === 'guest' ? { identityId: req.scope.identityId } : {}),
+          ...(guestIdentityId ? { guestIdentityId } : {}),
+          ...(params.role ? { role: params.role } : {}),
+          ...(params.scope ? { scope: params.scope } : {}),
+          ...(params.durationSeconds !== undefined ? { durationSeconds: params.durationSeconds } : {}),
+          requestId: req.scope.requestId,
+          ...(req.ip ? { sourceIp: req.ip } : {}),
+        });
+        req.scope.identityId = issued.identityId;
+        if (session && session.identityId !== issued.identityId) session.identityId = issued.identityId;
+        metrics.credentialVends.inc({ outcome: 'issued' });
+        audit.record('credentials.issued', {
+          ...base,
+          outcome: 'success',
+          identityId: issued.identityId,
+          role: issued.role,
+          ...(issued.scope ? { scope: issued.scope } : {}),
+          expiresAt: issued.credentials.expiration.toISOString(),
+          cache: issued.cache,
+        });
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('Pragma', 'no-cache');
+        res.json(render(params.format, issued));
+      } catch (error) {
+        const problem: KeywardenError = toKeywardenError(error);
+        metrics.credentialVends.inc({ outcome: outcomeOf(problem.status) });
+        audit.record('credentials.denied', {
+          ...base,
+          outcome: problem.status < 500 ? 'denied' : 'failure',
+          reason: problem.code,
+        });
+        throw problem;
+      }
+    };
+
+  const chain = [requireAuth({ allowGuests: true }), requireCsrfHeader(), deps.rateLimit('credentials')];
+  router.get('/credentials', ...chain, handle('query'));
+  router.post('/credentials', ...chain, handle('body'));
+  return router;
+}

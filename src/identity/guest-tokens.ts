@@ -1,0 +1,48 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { StateStore } from '../store/types.ts';
+
+/**
+ * Guest tokens let a non-browser client resume its guest identity: 256 random bits, shown
+ * once, kept in the store only as a SHA-256 digest (a store dump gives nobody a usable token).
+ * The prefix makes a leaked token recognisable to secret scanners.
+ */
+export const GUEST_TOKEN_PREFIX = 'kwg_';
+const TOKEN_SHAPE = /^kwg_[A-Za-z0-9_-]{43}$/;
+
+function storeKey(token: string): string {
+  return `guest:tok:${createHash('sha256').update(token).digest('base64url')}`;
+}
+
+export function looksLikeGuestToken(value: string): boolean {
+  return TOKEN_SHAPE.test(value);
+}
+
+export class GuestTokens {
+  readonly #store: StateStore;
+  readonly #ttlMs: number;
+
+  constructor(store: StateStore, ttlSeconds: number) {
+    this.#store = store;
+    this.#ttlMs = ttlSeconds * 1000;
+  }
+
+  /** Makes a token for a guest identity; the caller returns it once and never logs it. */
+  async issue(identityId: string): Promise<string> {
+    const token = `${GUEST_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    await this.#store.set(storeKey(token), JSON.stringify({ identityId }), { ttlMs: this.#ttlMs });
+    return token;
+  }
+
+  /** The identity a token resumes, or undefined for an unknown, expired or malformed token. */
+  async resolve(token: string): Promise<string | undefined> {
+    if (!looksLikeGuestToken(token)) return undefined;
+    const record = await this.#store.get(storeKey(token));
+    if (record === null) return undefined;
+    const { identityId } = JSON.parse(record) as { identityId?: unknown };
+    return typeof identityId === 'string' ? identityId : undefined;
+  }
+
+  async revoke(token: string): Promise<void> {
+    await this.#store.delete(storeKey(token));
+  }
+}
