@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from '../src/observability/metrics.ts';
 import { MemoryStore } from '../src/store/memory/memory-store.ts';
 import { type JwksIssuer, startJwksIssuer } from './support/jwks-issuer.ts';
 import { type CapturedLogs, captureLogs } from './support/logs.ts';
+import { assertMatchesOpenApi, describesOperation } from './support/openapi.ts';
 import { testConfig } from './support/test-config.ts';
 
 const API = 'https://api.keywarden.test';
@@ -463,6 +464,7 @@ describe('bearer tokens from trusted issuers', () => {
         .set('Authorization', `Bearer ${bad}`)
         .set('Cookie', 'sid=valid');
       assertInvalidToken(response, /expired/);
+      if (describesOperation(method, path)) assertMatchesOpenApi(response, { method, path });
     }
     const audit = h.logs.records().filter((record) => record.event === 'token.rejected');
     assert.ok(audit.length >= 5);

@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import express, { type Express, Router } from 'express';
+import request from 'supertest';
+import { createApp } from '../src/app.ts';
+import { loadOpenApiDocument } from '../src/http/routes/openapi.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
+import { MemoryStore } from '../src/store/memory/memory-store.ts';
+import { type JwksIssuer, startJwksIssuer } from './support/jwks-issuer.ts';
+import { captureLogs } from './support/logs.ts';
+import {
+  assertMatchesOpenApi,
+  describesOperation,
+  openApiDocument,
+  pathMatchesTemplate,
+} from './support/openapi.ts';
+import { testConfig } from './support/test-config.ts';
+
+/** What an Express 5 (router 2) stack layer exposes; not part of Express's typed API. */
+interface Layer {
+  rawPath?: unknown;
+  route?: { path: unknown; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+interface ServedRoutes {
+  routes: Array<{ method: string; path: string }>;
+  /** Mounted handlers that are not routers: they may serve paths nobody can see. */
+  opaque: string[];
+  /** Route paths that OpenAPI cannot express (regexps, wildcards, optional groups). */
+  inexpressible: string[];
+}
+
+function joinPath(prefix: string, path: string): string {
+  const joined = `${prefix}/${path}`.replace(/\/{2,}/g, '/');
+  return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
+}
+
+/**
+ * Every (method, path) an Express 5 app routes, walking nested routers and mount paths,
+ * with `:param` written as OpenAPI's `{param}`.
+ */
+export function servedRoutes(app: Express): ServedRoutes {
+  const result: ServedRoutes = { routes: [], opaque: [], inexpressible: [] };
+  const paths = (raw: unknown): unknown[] => (Array.isArray(raw) ? raw.flat(Infinity) : [raw]);
+  const toOpenApi = (path: string): string | undefined =>
+    /[*?()[\]{}]/.test(path) ? undefined : path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+  const walk = (stack: readonly Layer[], prefix: string) => {
+    for (const layer of stack) {
+      for (const raw of paths(layer.route ? layer.route.path : (layer.rawPath ?? '/'))) {
+        if (typeof raw !== 'string') {
+          result.inexpressible.push(`${prefix} ${String(raw)}`);
+          continue;
+        }
+        const path = toOpenApi(raw);
+        if (path === undefined) {
+          result.inexpressible.push(joinPath(prefix, raw));
+          continue;
+        }
+        const full = joinPath(prefix, path);
+        if (layer.route) {
+          for (const [method, enabled] of Object.entries(layer.route.methods)) {
+            if (enabled) result.routes.push({ method, path: full });
+          }
+        } else if (layer.handle?.stack) {
+          walk(layer.handle.stack, full);
+        } else if (full !== '/') {
+          result.opaque.push(full);
+        }
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  return result;
+}
+
+let idp: JwksIssuer;
+
+/**
+ * Every feature switched on, so that every route the app can serve is mounted. Owners of a
+ * capability add its section here when they wire its routes into app.ts.
+ */
+function fullFeatureOverrides(): Record<string, unknown> {
+  return {
+    metrics: { enabled: true },
+    bearer: {
+      issuers: { mobile: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: ['https://api.test'] } },
+    },
+  };
+}
+
+function fullApp(): Express {
+  return createApp({
+    config: testConfig(fullFeatureOverrides()),
+    store: new MemoryStore(),
+    logger: captureLogs().logger,
+    metrics: createMetrics({ collectProcessMetrics: false }),
+  });
+}
+
+describe('OpenAPI contract', () => {
+  before(async () => {
+    idp = await startJwksIssuer();
+  });
+  after(async () => {
+    await idp.close();
+  });
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(loadOpenApiDocument()));
+    assert.equal(validator.version, '3.1');
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+  });
+
+  it('is served at /openapi.json, exactly as written, and matches its own description', async () => {
+    const response = await request(fullApp()).get('/openapi.json');
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body, loadOpenApiDocument());
+    assertMatchesOpenApi(response, { method: 'get', path: '/openapi.json' });
+  });
+
+  it('describes every route the app serves', () => {
+    const served = servedRoutes(fullApp());
+    for (const known of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
+      assert.ok(
+        served.routes.some(({ method, path }) => method === 'get' && path === known),
+        `the walk finds GET ${known}`,
+      );
+    }
+    const missing = served.routes
+      .filter(({ method }) => method !== 'head' && method !== '_all')
+      .filter(({ method, path }) => !describesOperation(method, path))
+      .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    assert.deepEqual(missing, [], 'routes the app serves but openapi/openapi.yaml does not describe');
+    assert.deepEqual(
+      served.routes.filter(({ method }) => method === '_all').map(({ path }) => path),
+      [],
+      'router.all() routes cannot be described method by method',
+    );
+    assert.deepEqual(
+      served.opaque,
+      [],
+      'mounted handlers that are not routers hide their paths from this check',
+    );
+    assert.deepEqual(served.inexpressible, [], 'route paths OpenAPI cannot express');
+  });
+
+  it('walks nested routers, mount paths and parameters (so the check above can fail)', () => {
+    const inner = Router();
+    inner.get('/callback/:provider', (_req, res) => res.end());
+    inner.post(['/a', '/b/:id'], (_req, res) => res.end());
+    const app = express();
+    app.use('/auth', inner);
+    app.use((_req, _res, next) => next());
+    app.use('/static', (_req, res) => res.end());
+    app.get('/files/*rest', (_req, res) => res.end());
+    app
+      .route('/portal/')
+      .get((_req, res) => res.end())
+      .delete((_req, res) => res.end());
+    const served = servedRoutes(app);
+    assert.deepEqual(served.routes, [
+      { method: 'get', path: '/auth/callback/{provider}' },
+      { method: 'post', path: '/auth/a' },
+      { method: 'post', path: '/auth/b/{id}' },
+      { method: 'get', path: '/portal' },
+      { method: 'delete', path: '/portal' },
+    ]);
+    assert.deepEqual(served.opaque, ['/static']);
+    assert.deepEqual(served.inexpressible, ['/files/*rest']);
+    assert.equal(describesOperation('get', '/auth/callback/{provider}'), true);
+    assert.equal(describesOperation('get', '/auth/callback/corp'), true);
+    assert.equal(describesOperation('delete', '/portal'), false);
+    assert.equal(describesOperation('get', '/auth/callback'), false);
+    assert.equal(pathMatchesTemplate('/auth/saml/corp/acs', '/auth/saml/{provider}/acs'), true);
+    assert.equal(pathMatchesTemplate('/auth/saml//acs', '/auth/saml/{provider}/acs'), false);
+  });
+
+  it('keeps the document consistent: unique operation ids, rate limits and failures listed everywhere', () => {
+    const document = openApiDocument();
+    const ids = new Set<string>();
+    const problems: string[] = [];
+    const globalSecurity = document.security as unknown[];
+    for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, unknown>>)) {
+      for (const [method, raw] of Object.entries(item)) {
+        const operation = raw as {
+          operationId?: string;
+          responses: Record<string, unknown>;
+          security?: unknown[];
+        };
+        const label = `${method.toUpperCase()} ${path}`;
+        if (!operation.operationId) problems.push(`${label}: no operationId`);
+        else if (ids.has(operation.operationId)) problems.push(`${label}: duplicate operationId`);
+        else ids.add(operation.operationId);
+        const probe = ['/healthz', '/readyz', '/metrics'].includes(path);
+        // Everything but the probes sits behind the default rate limit, whose store may be down.
+        if (!probe && !operation.responses['429']) problems.push(`${label}: no 429`);
+        const security = operation.security ?? globalSecurity;
+        const authenticated =
+          security.length > 0 && !security.some((entry) => Object.keys(entry as object).length === 0);
+        if (authenticated && !operation.responses['401'] && path !== '/portal' && path !== '/auth/logout') {
+          problems.push(`${label}: authenticated but no 401`);
+        }
+        if (!probe && !operation.responses['503']) problems.push(`${label}: no 503`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('documents the three security schemes a client can use', () => {
+    const schemes = (
+      openApiDocument().components as { securitySchemes: Record<string, Record<string, unknown>> }
+    ).securitySchemes;
+    assert.equal(schemes.bearerJwt?.type, 'http');
+    assert.equal(schemes.bearerJwt?.scheme, 'bearer');
+    assert.equal(schemes.guestToken?.name, 'X-Guest-Token');
+    assert.equal(schemes.sessionCookie?.in, 'cookie');
+    assert.equal(schemes.csrfHeader?.name, 'X-CSRF');
+  });
+
+  it('describes the real answers of the app: probes, problems, bearer challenges', async () => {
+    const app = fullApp();
+    assertMatchesOpenApi(await request(app).get('/healthz'), { method: 'get', path: '/healthz' });
+    assertMatchesOpenApi(await request(app).get('/readyz'), { method: 'get', path: '/readyz' });
+    assertMatchesOpenApi(await request(app).get('/metrics'), { method: 'get', path: '/metrics' });
+    const expired = await idp.sign({ aud: 'https://api.test', exp: Math.floor(Date.now() / 1000) - 600 });
+    for (const [method, path] of [
+      ['get', '/auth/session'],
+      ['get', '/credentials'],
+      ['post', '/credentials'],
+      ['post', '/presign'],
+      ['post', '/presign/multipart'],
+      ['post', '/identities/guest'],
+    ] as const) {
+      const refused = await request(app)[method](path).set('Authorization', `Bearer ${expired}`);
+      assert.equal(refused.status, 401);
+      assertMatchesOpenApi(refused, { method, path });
+      const malformed = await request(app)[method](path).set('Authorization', 'Bearer a b');
+      assert.equal(malformed.status, 400);
+      assertMatchesOpenApi(malformed, { method, path });
+    }
+  });
+
+  it('fails a response the document does not allow (so the helper can fail)', () => {
+    const problem = {
+      status: 401,
+      headers: { 'content-type': 'application/problem+json; charset=utf-8' },
+      body: {
+        type: 'urn:keywarden:problem:invalid_token',
+        title: 'Unauthorized',
+        status: 401,
+        code: 'invalid_token',
+      },
+    };
+    assertMatchesOpenApi(problem, { method: 'get', path: '/auth/session' });
+    const cases: Array<
+      [string, Parameters<typeof assertMatchesOpenApi>[0], { method: string; path: string }, RegExp]
+    > = [
+      [
+        'undocumented status',
+        { ...problem, status: 418 },
+        { method: 'get', path: '/auth/session' },
+        /does not list status 418/,
+      ],
+      [
+        'wrong content type',
+        { ...problem, headers: { 'content-type': 'text/html' } },
+        { method: 'get', path: '/auth/session' },
+        /answers text\/html/,
+      ],
+      [
+        'body off-schema',
+        { ...problem, body: { title: 'x' } },
+        { method: 'get', path: '/auth/session' },
+        /does not match the schema/,
+      ],
+      ['unknown path', problem, { method: 'get', path: '/nowhere' }, /no path describes/],
+      ['unknown method', problem, { method: 'delete', path: '/auth/session' }, /is not described/],
+      [
+        'missing required header',
+        {
+          status: 429,
+          headers: { 'content-type': 'application/problem+json' },
+          body: { ...problem.body, status: 429, code: 'rate_limited' },
+        },
+        { method: 'post', path: '/credentials' },
+        /requires header Retry-After/,
+      ],
+      [
+        'wrong date-time format',
+        {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: {
+            identityId: 'eu-west-1:x',
+            role: 'reader',
+            expiration: 'tomorrow',
+            credentials: {
+              accessKeyId: 'A',
+              secretAccessKey: 'S',
+              sessionToken: 'T',
+              expiration: 'tomorrow',
+            },
+          },
+        },
+        { method: 'post', path: '/credentials' },
+        /does not match the schema/,
+      ],
+    ];
+    for (const [name, response, operation, message] of cases) {
+      assert.throws(() => assertMatchesOpenApi(response, operation), message, name);
+    }
+  });
+});
