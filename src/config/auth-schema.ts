@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSamlProvider, samlProviderSchema, samlSecretPaths } from './saml-schema.ts';
 
 /**
  * Login providers, keyed by name. Each entry is a discriminated union on `kind`: adding a
@@ -85,7 +86,7 @@ export const oidcProviderSchema = z.strictObject({
 
 export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
 
-export const loginProviderSchema = z.discriminatedUnion('kind', [oidcProviderSchema]);
+export const loginProviderSchema = z.discriminatedUnion('kind', [oidcProviderSchema, samlProviderSchema]);
 export type LoginProviderConfig = z.infer<typeof loginProviderSchema>;
 
 export const authSchema = z.strictObject({
@@ -119,6 +120,7 @@ export type AuthConfig = z.infer<typeof authSchema>;
 export const authSecretPaths = [
   'auth.providers.*.clientSecret',
   'auth.providers.*.privateKey',
+  ...samlSecretPaths,
 ] as const;
 
 interface AuthCheckInput {
@@ -130,6 +132,7 @@ interface AuthCheckInput {
 export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): void {
   const production = config.env === 'production';
   for (const [name, provider] of Object.entries(config.auth.providers)) {
+    if (provider.kind === 'saml') checkSamlProvider(provider, ['auth', 'providers', name], ctx);
     if (provider.kind !== 'oidc') continue;
     const path = ['auth', 'providers', name];
     if (provider.clientAuthMethod === 'private_key_jwt') {

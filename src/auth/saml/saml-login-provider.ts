@@ -1,0 +1,344 @@
+import { type Profile, SAML, type SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
+import express, { type Request, type Response, Router } from 'express';
+import type { Logger } from 'pino';
+import type { SamlProviderConfig } from '../../config/saml-schema.ts';
+import type { Config } from '../../config/schema.ts';
+import type { AuditLog } from '../../observability/audit.ts';
+import { type StateStore, StoreUnavailableError } from '../../store/types.ts';
+import type { LoginProvider } from '../login-provider.ts';
+import { safeReturnTo } from '../return-to.ts';
+import {
+  currentSession,
+  endSession,
+  establishSession,
+  revokeSessions,
+  type SessionRecord,
+} from '../session/session.ts';
+import { idpCertificateSource, toPem } from './idp-certificates.ts';
+import {
+  assertSignedRedirect,
+  inflateRedirectPayload,
+  inspectLogoutRequest,
+  readRedirectMessage,
+} from './logout-checks.ts';
+import { rejectionFromNodeSaml, SamlRejection } from './rejection.ts';
+import { SamlReplayGuard } from './replay-guard.ts';
+import { StoreRequestIdCache } from './request-id-cache.ts';
+import { decodeBase64Message, inspectResponse, inspectVerifiedAssertion } from './response-checks.ts';
+import { principalFromProfile } from './saml-principal.ts';
+
+export interface SamlProviderDeps {
+  config: Readonly<Config>;
+  store: StateStore;
+  logger: Logger;
+  audit: AuditLog;
+}
+
+/** keywarden's own SAML endpoints for one provider, all derived from `server.publicUrl`. */
+export interface SamlEndpoints {
+  entityId: string;
+  acsUrl: string;
+  sloUrl: string;
+  metadataUrl: string;
+}
+
+export function samlEndpoints(publicUrl: string, name: string, spEntityId?: string): SamlEndpoints {
+  const base = `${publicUrl.replace(/\/+$/, '')}/auth/saml/${name}`;
+  return {
+    entityId: spEntityId ?? `${base}/metadata`,
+    acsUrl: `${base}/acs`,
+    sloUrl: `${base}/slo`,
+    metadataUrl: `${base}/metadata`,
+  };
+}
+
+/** A store outage must answer 503, not be mistaken for a bad message. */
+function unlessUnavailable(error: unknown): SamlRejection {
+  if (error instanceof StoreUnavailableError) throw error;
+  return rejectionFromNodeSaml(error);
+}
+
+/**
+ * One SAML 2.0 IdP as a login provider. node-saml (≥ 5.1) does the XML-signature work with
+ * the IdP certificates from config only; around it keywarden adds what node-saml leaves out
+ * or gets wrong for a multi-instance BFF: a store-backed request-id cache, the SHA-1 ban,
+ * Destination/Recipient/Issuer checks, one-assertion-only, replay detection, signed
+ * LogoutRequests only. See docs in README ("Enterprise SAML").
+ */
+export class SamlLoginProvider implements LoginProvider {
+  readonly name: string;
+  readonly kind = 'saml' as const;
+  readonly displayName: string;
+  readonly endpoints: SamlEndpoints;
+  readonly #settings: SamlProviderConfig;
+  readonly #deps: SamlProviderDeps;
+  readonly #saml: SAML;
+  readonly #replays: SamlReplayGuard;
+
+  constructor(name: string, settings: SamlProviderConfig, deps: SamlProviderDeps) {
+    this.name = name;
+    this.displayName = settings.displayName ?? name;
+    this.#settings = settings;
+    this.#deps = deps;
+    this.endpoints = samlEndpoints(deps.config.server.publicUrl, name, settings.spEntityId);
+    this.#replays = new SamlReplayGuard(deps.store, name, settings.acceptedClockSkewMs);
+    this.#saml = new SAML(this.#samlOptions());
+  }
+
+  #samlOptions(): SamlConfig {
+    const s = this.#settings;
+    const { entityId, acsUrl, sloUrl } = this.endpoints;
+    return {
+      issuer: entityId,
+      callbackUrl: acsUrl,
+      logoutCallbackUrl: sloUrl,
+      entryPoint: s.ssoUrl,
+      logoutUrl: s.sloUrl ?? s.ssoUrl,
+      idpIssuer: s.idpEntityId,
+      // From configuration only: a certificate inside the message is never trusted.
+      idpCert: idpCertificateSource({
+        ...(s.idpCertificates ? { certificates: s.idpCertificates } : {}),
+        ...(s.idpMetadataFile ? { metadataFile: s.idpMetadataFile } : {}),
+        entityId: s.idpEntityId,
+      }),
+      audience: entityId,
+      wantAssertionsSigned: s.wantAssertionsSigned,
+      // node-saml 5 defaults this to true; most IdPs sign only the assertion.
+      wantAuthnResponseSigned: s.wantResponseSigned,
+      signatureAlgorithm: s.signatureAlgorithm,
+      digestAlgorithm: s.signatureAlgorithm,
+      ...(s.spPrivateKey ? { privateKey: s.spPrivateKey } : {}),
+      ...(s.spCertificate ? { publicCert: toPem(s.spCertificate) } : {}),
+      ...(s.decryptionPrivateKey ? { decryptionPvk: s.decryptionPrivateKey } : {}),
+      identifierFormat: s.nameIdFormat,
+      // A requested AuthnContext (node-saml asks for PasswordProtectedTransport) makes Entra and
+      // ADFS refuse MFA or Windows sign-ins; the IdP's policy decides how users authenticate.
+      disableRequestedAuthnContext: true,
+      acceptedClockSkewMs: s.acceptedClockSkewMs,
+      // `never` is node-saml's default; unsolicited responses carry no InResponseTo at all.
+      validateInResponseTo: s.allowUnsolicited ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
+      requestIdExpirationPeriodMs: s.requestTtlMs,
+      cacheProvider: new StoreRequestIdCache(this.#deps.store, this.name, s.requestTtlMs),
+    };
+  }
+
+  async startLogin(_req: Request, res: Response, returnTo: string): Promise<void> {
+    // RelayState carries the (already validated) return path; it is validated again on the
+    // way back, since the IdP hands back whatever it was given — or whatever an attacker posts.
+    const url = await this.#saml.getAuthorizeUrlAsync(returnTo, undefined, {});
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, url);
+  }
+
+  async logoutUrl(session: SessionRecord): Promise<string | undefined> {
+    const idp = session.idp;
+    if (!this.#settings.sloUrl || !idp?.nameID) return undefined;
+    const profile: Profile = {
+      issuer: this.#settings.idpEntityId,
+      nameID: idp.nameID,
+      nameIDFormat: idp.nameIDFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+      ...(idp.sessionIndex ? { sessionIndex: idp.sessionIndex } : {}),
+    };
+    return this.#saml.getLogoutUrlAsync(profile, this.#deps.config.auth.landingPath, {});
+  }
+
+  /** SP metadata for the IdP administrator: entity id, ACS, SLO, NameID format, certificates. */
+  metadata(): string {
+    const s = this.#settings;
+    const xml = this.#saml.generateServiceProviderMetadata(
+      s.decryptionCertificate ? toPem(s.decryptionCertificate) : null,
+      s.spCertificate ? toPem(s.spCertificate) : null,
+    );
+    // node-saml lists the SLO endpoint for HTTP-POST only; IdPs mostly send LogoutRequests by
+    // HTTP-Redirect, which the same URL serves, so both bindings are announced.
+    const postSlo = '<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"';
+    const redirectSlo = `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${this.endpoints.sloUrl}"/>`;
+    return xml.replace(postSlo, `${redirectSlo}\n    ${postSlo}`);
+  }
+
+  routes(): Router {
+    const router = Router();
+    const base = `/saml/${this.name}`;
+    // Its own tight limit: a SAMLResponse is a few kB; the JSON limit elsewhere is unrelated.
+    const form = express.urlencoded({
+      extended: false,
+      limit: this.#settings.maxMessageBytes,
+      parameterLimit: 10,
+      type: 'application/x-www-form-urlencoded',
+    });
+
+    router.get(`${base}/metadata`, (_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.type('application/samlmetadata+xml').send(this.metadata());
+    });
+    router.post(`${base}/acs`, form, async (req, res) => {
+      await this.#assertionConsumer(req, res);
+    });
+    router.get(`${base}/slo`, async (req, res) => {
+      await this.#singleLogout(req, res);
+    });
+    return router;
+  }
+
+  #audit(req: Request, event: 'login.failed' | 'saml.replay_rejected', rejection: SamlRejection): void {
+    this.#deps.audit.record(event, {
+      outcome: 'failure',
+      requestId: req.scope.requestId,
+      sourceIp: req.ip,
+      provider: this.name,
+      reason: rejection.reason,
+    });
+  }
+
+  async #assertionConsumer(req: Request, res: Response): Promise<void> {
+    try {
+      await this.#acceptResponse(req, res);
+    } catch (error) {
+      if (error instanceof SamlRejection) {
+        this.#audit(req, error.reason === 'replay' ? 'saml.replay_rejected' : 'login.failed', error);
+      }
+      throw error;
+    }
+  }
+
+  async #acceptResponse(req: Request, res: Response): Promise<void> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const samlResponse = body.SAMLResponse;
+    const xml = decodeBase64Message(samlResponse);
+    const s = this.#settings;
+    const expect = {
+      acsUrl: this.endpoints.acsUrl,
+      idpEntityId: s.idpEntityId,
+      ...(s.decryptionPrivateKey ? { decryptionKey: s.decryptionPrivateKey } : {}),
+    };
+    const inspected = await inspectResponse(xml, expect);
+    await this.#replays.assertUnseen(
+      inspected.assertionId ? [inspected.assertionId, inspected.responseId] : [inspected.responseId],
+    );
+
+    let profile: Profile | null;
+    try {
+      ({ profile } = await this.#saml.validatePostResponseAsync({ SAMLResponse: samlResponse as string }));
+    } catch (error) {
+      throw unlessUnavailable(error);
+    }
+    const assertionXml = profile?.getAssertionXml?.();
+    if (!profile || !assertionXml) throw new SamlRejection('malformed');
+
+    const facts = await inspectVerifiedAssertion(assertionXml, expect);
+    await this.#replays.remember([facts.assertionId, inspected.responseId], facts.validUntilMs);
+
+    const principal = principalFromProfile(this.name, profile, s.attributes);
+    await establishSession(req, {
+      principal,
+      provider: this.name,
+      idp: {
+        nameID: profile.nameID,
+        nameIDFormat: profile.nameIDFormat,
+        ...(profile.sessionIndex
+          ? // The SessionIndex is the IdP's session id: indexed as `sid`, SLO finds the session by it.
+            { sessionIndex: profile.sessionIndex, sid: profile.sessionIndex }
+          : {}),
+      },
+    });
+    this.#deps.audit.record('login.succeeded', {
+      outcome: 'success',
+      requestId: req.scope.requestId,
+      sourceIp: req.ip,
+      provider: this.name,
+      subject: principal.subject,
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, safeReturnTo(body.RelayState, this.#deps.config));
+  }
+
+  async #singleLogout(req: Request, res: Response): Promise<void> {
+    const rawQuery = req.originalUrl.includes('?')
+      ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1)
+      : '';
+    try {
+      const message = readRedirectMessage(rawQuery);
+      if (message.params.SAMLRequest) {
+        await this.#idpInitiatedLogout(req, res, message);
+      } else if (message.params.SAMLResponse) {
+        await this.#logoutAnswered(res, message);
+      } else {
+        throw new SamlRejection('malformed');
+      }
+    } catch (error) {
+      const rejection = error instanceof SamlRejection ? error : unlessUnavailable(error);
+      this.#deps.audit.record('logout', {
+        outcome: 'failure',
+        requestId: req.scope.requestId,
+        sourceIp: req.ip,
+        provider: this.name,
+        reason: rejection.reason,
+      });
+      throw rejection;
+    }
+  }
+
+  /**
+   * The IdP ends the user's sessions (IdP-initiated, or another SP's logout propagated by the
+   * IdP): every keywarden session of that NameID — or of that SessionIndex when given — ends,
+   * whichever instance holds it, and the IdP gets a LogoutResponse.
+   */
+  async #idpInitiatedLogout(req: Request, res: Response, message: ReturnType<typeof readRedirectMessage>) {
+    const s = this.#settings;
+    assertSignedRedirect(message);
+    const xml = inflateRedirectPayload(message.params.SAMLRequest!);
+    const facts = await inspectLogoutRequest(xml, {
+      sloUrl: this.endpoints.sloUrl,
+      idpEntityId: s.idpEntityId,
+      maxAgeMs: s.requestTtlMs,
+      skewMs: s.acceptedClockSkewMs,
+    });
+    let profile: Profile | null;
+    try {
+      ({ profile } = await this.#saml.validateRedirectAsync(message.params, message.rawQuery));
+    } catch (error) {
+      throw unlessUnavailable(error);
+    }
+    if (!profile?.nameID) throw new SamlRejection('subject_missing');
+    await this.#replays.remember([facts.id], facts.issueInstantMs + s.requestTtlMs);
+
+    const sessionIndex = typeof profile.sessionIndex === 'string' ? profile.sessionIndex : undefined;
+    const revoked = await revokeSessions(
+      this.#deps.store,
+      sessionIndex
+        ? { provider: this.name, sid: sessionIndex }
+        : { provider: this.name, subject: profile.nameID },
+    );
+    const own = currentSession(req);
+    if (own?.provider === this.name && own.principal.subject === profile.nameID) await endSession(req);
+    this.#deps.audit.record('session.revoked', {
+      outcome: 'success',
+      requestId: req.scope.requestId,
+      sourceIp: req.ip,
+      provider: this.name,
+      subject: profile.nameID,
+      reason: 'saml_logout_request',
+      sessions: revoked,
+    });
+    const url = await this.#saml.getLogoutResponseUrlAsync(
+      profile,
+      message.params.RelayState ?? '',
+      {},
+      true,
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, url);
+  }
+
+  /** The IdP's answer to our own LogoutRequest: the local session is already gone; land the browser. */
+  async #logoutAnswered(res: Response, message: ReturnType<typeof readRedirectMessage>) {
+    if (message.params.Signature) assertSignedRedirect(message);
+    try {
+      await this.#saml.validateRedirectAsync(message.params, message.rawQuery);
+    } catch (error) {
+      throw unlessUnavailable(error);
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, safeReturnTo(message.params.RelayState, this.#deps.config));
+  }
+}
