@@ -9,6 +9,7 @@ import {
   guestsSchema,
 } from './aws-schema.ts';
 import { bearerSchema, checkBearerConfig } from './bearer-schema.ts';
+import { checkPresignConfig, presignSchema } from './buckets-schema.ts';
 import { checkSessionConfig, sessionSchema, sessionSecretPaths } from './session-schema.ts';
 
 /**
@@ -162,6 +163,7 @@ export const configSchema = z.strictObject({
   credentials: credentialsSchema.prefault({}),
   cache: cacheSchema.prefault({}),
   guests: guestsSchema.prefault({}),
+  presign: presignSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -187,6 +189,10 @@ export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkAuthConfig(config, ctx);
   checkSessionConfig(config, ctx);
   checkCredentialsConfig(config, ctx);
+  checkPresignConfig(config.presign, ctx, {
+    roles: Object.keys(config.credentials.roles),
+    scopes: Object.keys(config.credentials.scopes),
+  });
   if (config.store.kind === 'redis') {
     const { mode, url, sentinel, cluster } = config.store.redis;
     if (mode === 'standalone' && !url) {

@@ -18,6 +18,8 @@ export interface Metrics {
   readonly jwksFetches: Counter<'issuer' | 'outcome'>;
   /** Bearer tokens refused with 401, by configured issuer name (`unknown` when none matched). */
   readonly bearerRejected: Counter<'issuer'>;
+  /** /presign and /presign/multipart requests by operation and outcome (issued, denied, invalid, unavailable, error). */
+  readonly presigns: Counter<'operation' | 'outcome'>;
 }
 
 export function createMetrics(options: { collectProcessMetrics?: boolean } = {}): Metrics {
@@ -74,6 +76,12 @@ export function createMetrics(options: { collectProcessMetrics?: boolean } = {})
       name: 'keywarden_bearer_rejected_total',
       help: 'Bearer tokens refused by issuer entry',
       labelNames: ['issuer'],
+      registers: [registry],
+    }),
+    presigns: new Counter({
+      name: 'keywarden_presign_requests_total',
+      help: 'Presigned URL and multipart requests by operation and outcome',
+      labelNames: ['operation', 'outcome'],
       registers: [registry],
     }),
   };
