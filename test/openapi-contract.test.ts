@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import express, { type Express, Router } from 'express';
@@ -7,6 +8,7 @@ import { createApp } from '../src/app.ts';
 import { loadOpenApiDocument } from '../src/http/routes/openapi.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { MemoryStore } from '../src/store/memory/memory-store.ts';
+import { credentialOverrides } from './fixtures/credentials/config.ts';
 import { type JwksIssuer, startJwksIssuer } from './support/jwks-issuer.ts';
 import { captureLogs } from './support/logs.ts';
 import {
@@ -83,8 +85,31 @@ let idp: JwksIssuer;
  * capability add its section here when they wire its routes into app.ts.
  */
 function fullFeatureOverrides(): Record<string, unknown> {
+  const samlCertificate = readFileSync(new URL('./fixtures/saml/keys/idp-a.crt', import.meta.url), 'utf8');
   return {
+    ...credentialOverrides(),
     metrics: { enabled: true },
+    session: { secret: 'contract-test-session-secret-0123456789' },
+    auth: {
+      providers: {
+        // OIDC discovery is lazy: nothing is fetched while the routes are only listed.
+        corp: {
+          kind: 'oidc',
+          issuer: idp.issuer,
+          clientId: 'kw-corp',
+          clientSecret: 'corp-secret-0123456789',
+        },
+        adfs: {
+          kind: 'saml',
+          idpEntityId: 'https://idp.example.test/saml',
+          ssoUrl: 'https://idp.example.test/saml/sso',
+          sloUrl: 'https://idp.example.test/saml/slo',
+          idpCertificates: [samlCertificate],
+        },
+      },
+      // The development IdP (/dev-idp) stays off: it is a stand-in IdP, not keywarden's API.
+    },
+    guests: { enabled: true },
     bearer: {
       issuers: { mobile: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: ['https://api.test'] } },
     },
@@ -242,6 +267,60 @@ describe('OpenAPI contract', () => {
       assert.equal(malformed.status, 400);
       assertMatchesOpenApi(malformed, { method, path });
     }
+  });
+
+  it('describes the real answers of the sign-in, guest and credential routes', async () => {
+    const app = fullApp();
+    const check = async (method: 'get' | 'post', path: string, call: request.Test, status: number) => {
+      const response = await call;
+      assert.equal(response.status, status, `${method} ${path}: ${response.text.slice(0, 300)}`);
+      assertMatchesOpenApi(response, { method, path });
+      return response;
+    };
+    await check('get', '/auth/login/{provider}', request(app).get('/auth/login/nobody'), 404);
+    await check('get', '/auth/login/{provider}', request(app).get('/auth/login/corp'), 400);
+    await check('get', '/auth/saml/{provider}/metadata', request(app).get('/auth/saml/adfs/metadata'), 200);
+    await check('post', '/auth/logout', request(app).post('/auth/logout'), 403);
+    await check('post', '/auth/logout', request(app).post('/auth/logout').set('X-CSRF', '1'), 200);
+    const anonymous = await check('get', '/auth/session', request(app).get('/auth/session'), 401);
+    assert.equal(anonymous.headers['www-authenticate'], 'Bearer realm="keywarden"');
+    await check('post', '/credentials', request(app).post('/credentials'), 401);
+
+    const bearer = `Bearer ${await idp.sign({ aud: 'https://api.test', sub: 'contract' })}`;
+    await check('get', '/auth/session', request(app).get('/auth/session').set('Authorization', bearer), 200);
+    const invalid = await check(
+      'get',
+      '/credentials',
+      request(app).get('/credentials').query({ durationSeconds: 'soon' }).set('Authorization', bearer),
+      400,
+    );
+    assert.ok(Array.isArray(invalid.body.errors));
+    await check(
+      'post',
+      '/credentials',
+      request(app)
+        .post('/credentials')
+        .set('Authorization', bearer)
+        .set('Content-Type', 'text/plain')
+        .send('role=x'),
+      415,
+    );
+    await check(
+      'post',
+      '/credentials',
+      request(app)
+        .post('/credentials')
+        .set('Authorization', bearer)
+        .send({ role: 'reader', padding: 'x'.repeat(100_000) }),
+      413,
+    );
+    const guestForUser = await check(
+      'post',
+      '/identities/guest',
+      request(app).post('/identities/guest').set('Authorization', bearer),
+      409,
+    );
+    assert.equal(guestForUser.body.code, 'already_signed_in');
   });
 
   it('fails a response the document does not allow (so the helper can fail)', () => {
