@@ -278,6 +278,7 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
         signingCert: samlKey(currentKey).cert,
         wantAuthnRequestsSigned: signed,
         singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: ssoUrl }],
+        singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: sloUrl }],
       });
       const sp = serviceProvider({ assertion: true, response: false });
       const parsed = await idp.parseLoginRequest(sp, 'redirect', { query, octetString });
@@ -390,4 +391,39 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** keywarden's public URL in SAML tests: the IdP posts to https://keywarden.test/auth/saml/<name>/acs. */
+export const SAML_PUBLIC_URL = 'https://keywarden.test';
+
+/** Config overrides for an app with the given SAML providers, behind a TLS proxy, rate limits off. */
+export function samlAppOverrides(
+  providers: Record<string, Record<string, unknown>>,
+): Record<string, unknown> {
+  return {
+    server: { publicUrl: SAML_PUBLIC_URL, trustProxyHops: 1 },
+    rateLimit: { enabled: false },
+    // Shared by every instance in a test, as in a real deployment.
+    session: { secret: 'saml-test-session-secret-0123456789abcdef' },
+    auth: { providers },
+  };
+}
+
+/** A provider entry trusting this IdP's current certificate. */
+export function samlProviderFor(idp: SamlIdp, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'saml',
+    idpEntityId: idp.entityId,
+    ssoUrl: idp.ssoUrl,
+    sloUrl: idp.sloUrl,
+    idpCertificates: [idp.certificate],
+    ...extra,
+  };
+}
+
+/** The fields of an auto-POST form as a urlencoded body. */
+export function formBody(posted: Pick<PostedSamlResponse, 'SAMLResponse' | 'RelayState'>): string {
+  const body = new URLSearchParams({ SAMLResponse: posted.SAMLResponse });
+  if (posted.RelayState !== undefined) body.set('RelayState', posted.RelayState);
+  return body.toString();
 }

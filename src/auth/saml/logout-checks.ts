@@ -1,7 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import { SamlRejection } from './rejection.ts';
-import { ALLOWED_SIGNATURE_ALGORITHMS, assertStrongAlgorithms } from './response-checks.ts';
-import { parseDomFromString, SAML_ASSERTION_NS, SAML_PROTOCOL_NS, xpath } from './saml-xml.ts';
+import { ALLOWED_SIGNATURE_ALGORITHMS, assertStrongAlgorithms, parseSamlXml } from './response-checks.ts';
+import { SAML_ASSERTION_NS, SAML_PROTOCOL_NS, xpath } from './saml-xml.ts';
 
 /**
  * Checks on an IdP-initiated `<samlp:LogoutRequest>` that node-saml leaves out. Above all,
@@ -64,12 +64,7 @@ export async function inspectLogoutRequest(
   xml: string,
   expect: { sloUrl: string; idpEntityId: string; maxAgeMs: number; skewMs: number },
 ): Promise<LogoutRequestFacts> {
-  let document: Awaited<ReturnType<typeof parseDomFromString>>;
-  try {
-    document = await parseDomFromString(xml);
-  } catch (error) {
-    throw new SamlRejection('malformed', { cause: error });
-  }
+  const document = await parseSamlXml(xml);
   const roots = xpath.selectElements(
     document,
     `/*[local-name()='LogoutRequest' and namespace-uri()='${SAML_PROTOCOL_NS}']`,

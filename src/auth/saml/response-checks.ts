@@ -60,13 +60,20 @@ export function decodeBase64Message(value: unknown): string {
   return Buffer.from(value, 'base64').toString('utf8');
 }
 
-async function parse(xml: string): Promise<XmlNode> {
+/**
+ * Parses with node-saml's parser. SAML messages never carry a DTD (SAML bindings 3.x), so a
+ * DOCTYPE is refused outright rather than trusting every parser to ignore its entities.
+ */
+export async function parseSamlXml(xml: string): Promise<XmlNode> {
+  if (/<!DOCTYPE/i.test(xml)) throw new SamlRejection('malformed');
   try {
     return await parseDomFromString(xml);
   } catch (error) {
     throw new SamlRejection('malformed', { cause: error });
   }
 }
+
+const parse = parseSamlXml;
 
 function elements(node: XmlNode, localName: string, namespace: string): XmlElement[] {
   return xpath.selectElements(node, `.//*[local-name()='${localName}' and namespace-uri()='${namespace}']`);
