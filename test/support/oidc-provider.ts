@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import Provider, { type OidcContext } from 'oidc-provider';
 import type { Response } from 'supertest';
@@ -69,7 +69,10 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   });
 }
 
-export async function startOidcProvider(options: { clients: TestIdpClient[]; port?: number }): Promise<TestIdp> {
+export async function startOidcProvider(options: {
+  clients: TestIdpClient[];
+  port?: number;
+}): Promise<TestIdp> {
   const accounts = new Map<string, Record<string, unknown>>();
   const requests = { discovery: 0, authorization: 0, token: 0, jwks: 0 };
   const kid = `test-idp-${randomBytes(4).toString('hex')}`;
@@ -162,7 +165,12 @@ export async function startOidcProvider(options: { clients: TestIdpClient[]; por
         return;
       }
       const login = (await readForm(req)).get('login') ?? '';
-      await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: login } },
+        { mergeWithLastSubmission: false },
+      );
     })().catch((error: unknown) => {
       res.statusCode = 400;
       res.end(String((error as Error).message));
@@ -211,7 +219,7 @@ export interface IdpLoginResult {
 async function throughIdp(browser: BrowserSession, authorizationUrl: URL, username: string): Promise<URL> {
   let url = authorizationUrl;
   for (let hop = 0; hop < 10; hop += 1) {
-    const interaction = /^\/interaction\/[A-Za-z0-9_-]+$/.test(url.pathname);
+    const interaction = /\/interaction\/[A-Za-z0-9_-]+$/.test(url.pathname);
     const response = await fetch(url, {
       method: interaction ? 'POST' : 'GET',
       redirect: 'manual',
@@ -224,10 +232,13 @@ async function throughIdp(browser: BrowserSession, authorizationUrl: URL, userna
     browser.store(response.headers.getSetCookie(), browser.idpJar);
     const location = response.headers.get('location');
     if (response.status < 300 || response.status >= 400 || !location) {
-      throw new Error(`the IdP answered ${response.status} at ${url.pathname}: ${(await response.text()).slice(0, 300)}`);
+      throw new Error(
+        `the IdP answered ${response.status} at ${url.pathname}: ${(await response.text()).slice(0, 300)}`,
+      );
     }
     const next = new URL(location, url);
-    if (next.origin !== authorizationUrl.origin) return next;
+    // Back at keywarden: another origin, or (for an IdP mounted inside keywarden) its callback.
+    if (next.origin !== authorizationUrl.origin || next.pathname.startsWith('/auth/callback/')) return next;
     url = next;
   }
   throw new Error('too many redirects at the IdP');

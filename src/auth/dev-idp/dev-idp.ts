@@ -37,7 +37,8 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
   if (config.env === 'production') throw new Error('the development IdP cannot run in production');
   const providerName = config.auth.devIdp.provider;
   const client = config.auth.providers[providerName];
-  if (client?.kind !== 'oidc') throw new Error(`auth.devIdp.provider ${providerName} is not an oidc provider`);
+  if (client?.kind !== 'oidc')
+    throw new Error(`auth.devIdp.provider ${providerName} is not an oidc provider`);
   const publicUrl = config.server.publicUrl.replace(/\/$/, '');
   const issuer = `${publicUrl}${DEV_IDP_PATH}`;
 
@@ -47,7 +48,8 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
       {
         client_id: client.clientId,
         client_secret: client.clientSecret ?? randomBytes(16).toString('hex'),
-        token_endpoint_auth_method: client.clientAuthMethod === 'private_key_jwt' ? 'client_secret_basic' : client.clientAuthMethod,
+        token_endpoint_auth_method:
+          client.clientAuthMethod === 'private_key_jwt' ? 'client_secret_basic' : client.clientAuthMethod,
         redirect_uris: [`${publicUrl}/auth/callback/${providerName}`],
         post_logout_redirect_uris: [client.postLogoutRedirectUri ?? `${publicUrl}${config.auth.landingPath}`],
         backchannel_logout_uri: `${publicUrl}/auth/backchannel-logout/${providerName}`,
@@ -64,7 +66,9 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
       rpInitiatedLogout: { enabled: true },
     },
     pkce: { required: () => true },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${DEV_IDP_PATH}/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx: unknown, interaction: { uid: string }) => `${DEV_IDP_PATH}/interaction/${interaction.uid}`,
+    },
     findAccount: (_ctx: unknown, sub: string) => ({
       accountId: sub,
       claims: () => ({
@@ -92,7 +96,10 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
     },
   });
   provider.proxy = config.server.trustProxyHops > 0;
-  logger.warn({ issuer }, 'development IdP enabled: any username can sign in (never use this outside local development)');
+  logger.warn(
+    { issuer },
+    'development IdP enabled: any username can sign in (never use this outside local development)',
+  );
 
   const router = express.Router();
   router.get('/interaction/:uid', async (req, res) => {
@@ -100,16 +107,25 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(loginPage(details.uid, client.clientId));
   });
-  router.post('/interaction/:uid', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
-    await provider.interactionDetails(req, res);
-    const body = req.body as Record<string, unknown> | undefined;
-    const login = typeof body?.login === 'string' ? body.login.trim() : '';
-    if (!/^[A-Za-z0-9._@-]{1,64}$/.test(login)) {
-      res.status(400).type('text').send('Enter a username (letters, digits, . _ @ -).');
-      return;
-    }
-    await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
-  });
+  router.post(
+    '/interaction/:uid',
+    express.urlencoded({ extended: false, limit: '4kb' }),
+    async (req, res) => {
+      await provider.interactionDetails(req, res);
+      const body = req.body as Record<string, unknown> | undefined;
+      const login = typeof body?.login === 'string' ? body.login.trim() : '';
+      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(login)) {
+        res.status(400).type('text').send('Enter a username (letters, digits, . _ @ -).');
+        return;
+      }
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: login } },
+        { mergeWithLastSubmission: false },
+      );
+    },
+  );
   router.use(provider.callback());
   return router;
 }

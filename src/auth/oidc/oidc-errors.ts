@@ -16,7 +16,15 @@ export function isIdpUnavailable(error: unknown): boolean {
 /** A short, log-safe description of why a login step failed (never token or code values). */
 export function describeOidcError(error: unknown): string {
   if (error instanceof ResponseBodyError) return `${error.error} (HTTP ${error.status})`;
-  if (error instanceof ClientError) return `${error.code ?? 'client_error'}: ${error.message}`;
+  if (error instanceof ClientError) {
+    // The wrapped oauth4webapi message names the failed check (`unexpected ID Token "nonce"
+    // claim value`) without values; its other cause fields hold claims and are not logged.
+    const detail =
+      error.cause instanceof Error && error.cause.message !== error.message
+        ? ` (${error.cause.message})`
+        : '';
+    return `${error.code ?? 'client_error'}: ${error.message}${detail}`;
+  }
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return 'unknown error';
 }

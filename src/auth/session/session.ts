@@ -160,9 +160,10 @@ export function sessionAuthenticator(
       if (!record) return false;
       const context = sessionContextOf(req);
       const now = Date.now();
-      const expires = req.session.cookie.expires;
-      const idleExpired = expires !== undefined && expires !== null && new Date(expires).getTime() <= now;
-      if (record.absoluteExpiresAt <= now || idleExpired) {
+      // The idle timeout is the record's lifetime in the store (renewed on every response by
+      // the rolling cookie + touch), so an idle session is simply not found; the absolute one
+      // is checked here.
+      if (record.absoluteExpiresAt <= now) {
         await endSession(req);
         return false;
       }

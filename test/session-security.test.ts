@@ -1,0 +1,370 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { generateKeyPair, SignJWT } from 'jose';
+import request from 'supertest';
+import type { RedisStore } from '../src/store/redis/redis-store.ts';
+import {
+  COOKIE,
+  clientFor,
+  keywardenWith,
+  oidcProvider,
+  PUBLIC_URL,
+  redisStoreAt,
+} from './fixtures/oidc/keywarden-oidc.ts';
+import type { TestApp } from './support/app.ts';
+import { BrowserSession } from './support/browser-session.ts';
+import { loginThroughIdp, startOidcProvider, type TestIdp } from './support/oidc-provider.ts';
+import { type RedisServer, startRedis } from './support/redis-server.ts';
+
+/**
+ * The browser session and its defences (SECURITY.md "Sessions and CSRF", back-channel
+ * logout, Redis failures), with sessions in a real Redis shared by two app instances.
+ */
+
+let redis: RedisServer;
+let store: RedisStore;
+let idp: TestIdp;
+let kw: TestApp;
+/** A second keywarden instance sharing the Redis and the session secret. */
+let kw2: TestApp;
+
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+const providers = () => ({ a: oidcProvider('a', idp.issuer) });
+
+function assertProblem(
+  response: { status: number; body: { code?: string }; headers: Record<string, unknown> },
+  status: number,
+  code: string,
+) {
+  assert.equal(response.status, status, JSON.stringify(response.body));
+  assert.equal(response.body.code, code);
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+before(async () => {
+  redis = await startRedis();
+  store = await redisStoreAt(redis.url);
+  idp = await startOidcProvider({ clients: [clientFor('a', { backchannel: true })] });
+  kw = keywardenWith(providers(), store);
+  kw2 = keywardenWith(providers(), store);
+});
+
+after(async () => {
+  await store?.close();
+  await Promise.all([idp?.stop(), redis?.stop()]);
+});
+
+describe('session cookie', () => {
+  it('is __Host-, Secure, HttpOnly, SameSite=Lax, Path=/, without Domain, before and after sign-in', async () => {
+    const browser = new BrowserSession(kw.app);
+    await browser.get('/auth/login/a').expect(303);
+    const preLogin = browser.setCookies[COOKIE]!;
+    await loginThroughIdp(browser, '/auth/login/a', 'alice');
+    const signedIn = browser.setCookies[COOKIE]!;
+    for (const line of [preLogin, signedIn]) {
+      const [pair, ...attributes] = line.split('; ');
+      assert.match(pair!, /^__Host-keywarden=s%3A[A-Za-z0-9_-]{32}\.[A-Za-z0-9%]+$/);
+      const names = attributes.map((attribute) => attribute.split('=')[0]!.toLowerCase()).sort();
+      assert.deepEqual(names, ['expires', 'httponly', 'path', 'samesite', 'secure']);
+      assert.ok(attributes.includes('Path=/'));
+      assert.ok(attributes.includes('SameSite=Lax'));
+    }
+  });
+
+  it('is renewed on use (idle timeout) and ends at the idle and absolute timeouts', async () => {
+    const short = keywardenWith(providers(), store, {
+      session: { idleTimeoutMs: 1_500, absoluteTimeoutMs: 3_000 },
+    });
+    const idle = new BrowserSession(short.app);
+    await loginThroughIdp(idle, '/auth/login/a', 'ivy');
+    await sleep(900);
+    await idle.get('/auth/session').expect(200); // renews the idle window
+    await sleep(900);
+    await idle.get('/auth/session').expect(200);
+    await sleep(1_700);
+    assertProblem(await idle.get('/auth/session'), 401, 'unauthenticated');
+
+    const busy = new BrowserSession(short.app);
+    await loginThroughIdp(busy, '/auth/login/a', 'jack');
+    const started = Date.now();
+    while (Date.now() - started < 2_600) {
+      await busy.get('/auth/session').expect(200);
+      await sleep(600);
+    }
+    await sleep(Math.max(0, 3_100 - (Date.now() - started)));
+    assertProblem(await busy.get('/auth/session'), 401, 'unauthenticated');
+  });
+});
+
+describe('session fixation and logout', () => {
+  it('replaces a session id planted before login, and the planted record is gone from Redis', async () => {
+    // The attacker gets a valid pre-login session of their own...
+    const attacker = new BrowserSession(kw.app);
+    await attacker.get('/auth/login/a').expect(303);
+    const planted = attacker.cookie(COOKIE)!;
+    const plantedId = attacker.sessionId()!;
+    assert.notEqual(await store.get(`sess:${plantedId}`), null);
+
+    // ...and plants it in the victim's browser, who then signs in.
+    const victim = new BrowserSession(kw.app);
+    victim.setCookie(COOKIE, planted);
+    const { callback } = await loginThroughIdp(victim, '/auth/login/a', 'victim');
+    assert.equal(callback?.status, 303);
+    assert.notEqual(victim.sessionId(), plantedId);
+    assert.equal(await store.get(`sess:${plantedId}`), null);
+    assert.notEqual(await store.get(`sess:${victim.sessionId()}`), null);
+
+    assertProblem(await attacker.get('/auth/session'), 401, 'unauthenticated');
+    assert.equal((await victim.get('/auth/session').expect(200)).body.subject, 'victim');
+  });
+
+  it('after logout the old cookie is refused with 401, on every instance', async () => {
+    const browser = new BrowserSession(kw.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'kate');
+    const cookie = browser.cookie(COOKIE)!;
+    await browser.withApp(kw2.app).get('/auth/session').expect(200);
+    await browser.post('/auth/logout').set('X-CSRF', '1').expect(200);
+
+    const replay = new BrowserSession(kw2.app);
+    replay.setCookie(COOKIE, cookie);
+    assertProblem(await replay.get('/auth/session'), 401, 'unauthenticated');
+    assertProblem(await replay.withApp(kw.app).get('/auth/session'), 401, 'unauthenticated');
+  });
+
+  it('refuses a forged or unsigned session cookie', async () => {
+    const browser = new BrowserSession(kw.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'liam');
+    const id = browser.sessionId()!;
+    const forged = new BrowserSession(kw.app);
+    forged.setCookie(COOKIE, encodeURIComponent(`s:${id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`));
+    assertProblem(await forged.get('/auth/session'), 401, 'unauthenticated');
+    forged.setCookie(COOKIE, id);
+    assertProblem(await forged.get('/auth/session'), 401, 'unauthenticated');
+  });
+});
+
+describe('CSRF and unauthenticated calls', () => {
+  it('refuses logout without the X-CSRF header (403) and keeps the session', async () => {
+    const browser = new BrowserSession(kw.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'mia');
+    assertProblem(await browser.post('/auth/logout'), 403, 'csrf_header_missing');
+    assertProblem(await browser.post('/auth/logout').set('X-CSRF', '0'), 403, 'csrf_header_missing');
+    await browser.get('/auth/session').expect(200);
+  });
+
+  it('refuses a text/plain form POST to logout and keeps the session', async () => {
+    const browser = new BrowserSession(kw.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'noah');
+    const form = await browser.post('/auth/logout').set('Content-Type', 'text/plain').send('{"x":1}');
+    assertProblem(form, 403, 'csrf_header_missing');
+    const urlencoded = await browser
+      .post('/auth/logout')
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send('a=b');
+    assertProblem(urlencoded, 403, 'csrf_header_missing');
+    // Even with the header, only JSON (or no body) is accepted.
+    const withHeader = await browser
+      .post('/auth/logout')
+      .set('X-CSRF', '1')
+      .set('Content-Type', 'text/plain')
+      .send('x');
+    assertProblem(withHeader, 415, 'unsupported_media_type');
+    await browser.get('/auth/session').expect(200);
+  });
+
+  it('answers an unauthenticated XHR with 401 JSON, never a redirect', async () => {
+    const response = await request(kw.app)
+      .get('/auth/session')
+      .set('Accept', 'application/json')
+      .set('X-Requested-With', 'XMLHttpRequest');
+    assertProblem(response, 401, 'unauthenticated');
+    assert.equal(response.headers.location, undefined);
+    assert.equal(response.headers['set-cookie'], undefined);
+  });
+});
+
+describe('OIDC back-channel logout', () => {
+  async function logoutToken(
+    claims: Record<string, unknown>,
+    options: Parameters<TestIdp['signLogoutToken']>[1] = {},
+  ) {
+    return idp.signLogoutToken(
+      {
+        iss: idp.issuer,
+        aud: 'kw-a',
+        iat: Math.floor(Date.now() / 1000),
+        jti: randomUUID(),
+        events: { [BACKCHANNEL_EVENT]: {} },
+        ...claims,
+      },
+      options,
+    );
+  }
+
+  async function sidOf(browser: BrowserSession): Promise<string> {
+    const record = JSON.parse((await store.get(`sess:${browser.sessionId()}`))!);
+    assert.equal(typeof record.auth.idp.sid, 'string', 'the IdP put a sid in the ID token');
+    return record.auth.idp.sid;
+  }
+
+  it('deletes the session of that sid, held by another instance', async () => {
+    const browser = new BrowserSession(kw.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'olivia');
+    const bystander = new BrowserSession(kw.app);
+    await loginThroughIdp(bystander, '/auth/login/a', 'paul');
+    const sid = await sidOf(browser);
+
+    const response = await request(kw2.app)
+      .post('/auth/backchannel-logout/a')
+      .type('form')
+      .send({ logout_token: await logoutToken({ sid, sub: 'olivia' }) });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['cache-control'], 'no-store');
+
+    assertProblem(await browser.get('/auth/session'), 401, 'unauthenticated');
+    assertProblem(await browser.withApp(kw2.app).get('/auth/session'), 401, 'unauthenticated');
+    await bystander.get('/auth/session').expect(200);
+  });
+
+  it('deletes every session of a sub when the token has no sid', async () => {
+    const laptop = new BrowserSession(kw.app);
+    await loginThroughIdp(laptop, '/auth/login/a', 'quinn');
+    const phone = new BrowserSession(kw2.app);
+    await loginThroughIdp(phone, '/auth/login/a', 'quinn');
+    await request(kw.app)
+      .post('/auth/backchannel-logout/a')
+      .type('form')
+      .send({ logout_token: await logoutToken({ sub: 'quinn' }) })
+      .expect(200);
+    assertProblem(await laptop.get('/auth/session'), 401, 'unauthenticated');
+    assertProblem(await phone.get('/auth/session'), 401, 'unauthenticated');
+  });
+
+  it('refuses invalid logout tokens with 400 and keeps the session', async () => {
+    const browser = new BrowserSession(kw.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'rita');
+    const sid = await sidOf(browser);
+    const { privateKey: strangerKey } = await generateKeyPair('RS256');
+    const cases: Record<string, string> = {
+      'signed by another key': await logoutToken({ sid }, { key: strangerKey }),
+      'wrong issuer': await logoutToken({ sid, iss: 'https://evil.example' }),
+      'wrong audience': await logoutToken({ sid, aud: 'someone-else' }),
+      'no events member': await logoutToken({ sid, events: { other: {} } }),
+      'has a nonce': await logoutToken({ sid, nonce: 'n' }),
+      'neither sid nor sub': await logoutToken({}),
+      'too old': await logoutToken({ sid, iat: Math.floor(Date.now() / 1000) - 3_600 }),
+      'no jti': await logoutToken({ sid, jti: undefined }),
+      'HMAC with the client secret': await new SignJWT({
+        iss: idp.issuer,
+        aud: 'kw-a',
+        iat: Math.floor(Date.now() / 1000),
+        jti: randomUUID(),
+        sid,
+        events: { [BACKCHANNEL_EVENT]: {} },
+      })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode('secret-of-a-0123456789')),
+      'alg none': `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(
+        JSON.stringify({
+          iss: idp.issuer,
+          aud: 'kw-a',
+          iat: Math.floor(Date.now() / 1000),
+          jti: 'x',
+          sid,
+          events: { [BACKCHANNEL_EVENT]: {} },
+        }),
+      ).toString('base64url')}.`,
+      garbage: 'not-a-jwt',
+    };
+    for (const [label, token] of Object.entries(cases)) {
+      const response = await request(kw.app)
+        .post('/auth/backchannel-logout/a')
+        .type('form')
+        .send({ logout_token: token });
+      assert.equal(response.status, 400, label);
+      assert.equal(response.body.code, 'invalid_logout_token', label);
+      assert.equal(response.headers['cache-control'], 'no-store', label);
+    }
+    assertProblem(
+      await request(kw.app).post('/auth/backchannel-logout/a').type('form').send({}),
+      400,
+      'invalid_logout_token',
+    );
+    await browser.get('/auth/session').expect(200);
+
+    // A token used once is refused the second time (jti replay cache in Redis, so on any instance).
+    const once = await logoutToken({ sub: 'nobody-signed-in' });
+    await request(kw.app)
+      .post('/auth/backchannel-logout/a')
+      .type('form')
+      .send({ logout_token: once })
+      .expect(200);
+    assertProblem(
+      await request(kw2.app).post('/auth/backchannel-logout/a').type('form').send({ logout_token: once }),
+      400,
+      'invalid_logout_token',
+    );
+  });
+});
+
+describe('Redis down', () => {
+  it('answers 503 during login and never hands out a session; recovers when Redis is back', async () => {
+    const ownRedis = await startRedis();
+    const ownStore = await redisStoreAt(ownRedis.url);
+    try {
+      const app = keywardenWith(providers(), ownStore);
+      const browser = new BrowserSession(app.app);
+      const { callbackPath } = await loginThroughIdp(browser, '/auth/login/a', 'sam', { callback: false });
+      await ownRedis.stop();
+
+      const callback = await browser.get(callbackPath);
+      assertProblem(callback, 503, 'service_unavailable');
+      assert.ok(callback.headers['retry-after']);
+      assert.equal(callback.headers['set-cookie'], undefined);
+
+      const fresh = new BrowserSession(app.app);
+      const start = await fresh.get('/auth/login/a');
+      assertProblem(start, 503, 'service_unavailable');
+      assert.equal(start.headers['set-cookie'], undefined);
+      // A request carrying a session cookie is never served as anonymous.
+      assertProblem(await browser.get('/auth/session'), 503, 'service_unavailable');
+
+      await ownRedis.start();
+      let recovered = false;
+      for (let attempt = 0; attempt < 30 && !recovered; attempt += 1) {
+        await sleep(200);
+        recovered = (await new BrowserSession(app.app).get('/auth/login/a')).status === 303;
+      }
+      assert.ok(recovered, 'login works again once Redis is back');
+      const again = new BrowserSession(app.app);
+      const { callback: ok } = await loginThroughIdp(again, '/auth/login/a', 'sam');
+      assert.equal(ok?.status, 303);
+      await again.get('/auth/session').expect(200);
+    } finally {
+      await ownStore.close();
+      await ownRedis.stop();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('never contain a session cookie, code, state or token', async () => {
+    const browser = new BrowserSession(kw.app);
+    const { callbackPath } = await loginThroughIdp(browser, '/auth/login/a', 'tom');
+    const record = JSON.parse((await store.get(`sess:${browser.sessionId()}`))!);
+    const params = new URL(callbackPath, PUBLIC_URL).searchParams;
+    await browser.post('/auth/logout').set('X-CSRF', '1').expect(200);
+    const secrets = [
+      browser.setCookies[COOKIE]!,
+      params.get('code')!,
+      params.get('state')!,
+      record.auth.idp.idToken,
+      record.auth.idp.sid,
+    ];
+    kw.logs.assertNoneContain(secrets);
+    kw2.logs.assertNoneContain(secrets);
+  });
+});
