@@ -9,14 +9,16 @@ import { RedisStore } from '../src/store/redis/redis-store.ts';
 import { type StateStore, StoreUnavailableError } from '../src/store/types.ts';
 import {
   type RedisCluster,
+  type RedisSentinel,
   type RedisServer,
   startRedis,
   startRedisCluster,
+  startRedisSentinel,
 } from './support/redis-server.ts';
 
 /**
  * One contract, every implementation: whatever the service relies on from a store must hold
- * for memory, Redis and Redis Cluster alike.
+ * for memory, Redis, Redis Cluster and Redis behind Sentinel alike.
  */
 function storeContract(name: string, open: () => Promise<StateStore>) {
   describe(`state store contract: ${name}`, () => {
@@ -151,12 +153,17 @@ function redisConfig(overrides: Partial<RedisConfig>): RedisConfig {
 
 let standalone: RedisServer;
 let cluster: RedisCluster;
+let sentinel: RedisSentinel;
 
 before(async () => {
-  [standalone, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
+  [standalone, cluster, sentinel] = await Promise.all([
+    startRedis(),
+    startRedisCluster(),
+    startRedisSentinel(),
+  ]);
 });
 after(async () => {
-  await Promise.all([standalone?.stop(), cluster?.stop()]);
+  await Promise.all([standalone?.stop(), cluster?.stop(), sentinel?.stop()]);
 });
 
 storeContract('memory', async () => new MemoryStore());
@@ -169,6 +176,17 @@ storeContract('redis', async () => {
 
 storeContract('redis cluster', async () => {
   const store = new RedisStore(redisConfig({ mode: 'cluster', cluster: { rootNodes: [...cluster.nodes] } }));
+  await store.connect();
+  return store;
+});
+
+storeContract('redis sentinel', async () => {
+  const store = new RedisStore(
+    redisConfig({
+      mode: 'sentinel',
+      sentinel: { masterName: sentinel.masterName, sentinels: [...sentinel.sentinels] },
+    }),
+  );
   await store.connect();
   return store;
 });

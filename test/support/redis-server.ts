@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,7 +84,10 @@ export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'kw-redis-'));
   let child: ChildProcess | undefined = await startRedisProcess(port, dir);
-  process.once('exit', () => child?.kill('SIGKILL'));
+  process.once('exit', () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -150,6 +153,55 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     stop: async () => {
       await Promise.all(children.map((child) => stopProcess(child)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RedisSentinel {
+  readonly masterName: string;
+  readonly sentinels: ReadonlyArray<{ host: string; port: number }>;
+  readonly master: RedisServer;
+  stop(): Promise<void>;
+}
+
+/** A master and one Sentinel watching it: enough to prove the client finds the master through Sentinel. */
+export async function startRedisSentinel(masterName = 'kwmaster'): Promise<RedisSentinel> {
+  const master = await startRedis();
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'kw-sentinel-'));
+  const configFile = path.join(dir, 'sentinel.conf');
+  writeFileSync(
+    configFile,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`,
+      `sentinel down-after-milliseconds ${masterName} 5000`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('redis-server', [configFile, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`sentinel did not start:\n${output}`)), 10_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('+monitor master')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    masterName,
+    master,
+    sentinels: [{ host: '127.0.0.1', port }],
+    stop: async () => {
+      await stopProcess(child);
+      await master.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { REDACTED, redactUrl } from '../src/observability/logger.ts';
+import { captureLogs } from './support/logs.ts';
+
+const SECRETS = {
+  bearer: 'eyJhbGciOiJSUzI1NiJ9.secret-bearer-payload.sig',
+  cookie: '__Host-keywarden=s%3Asecret-session-id.sig',
+  awsSecret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE-session-token',
+  saml: 'PHNhbWxwOlJlc3BvbnNlIHNlY3JldC1zYW1sLXJlc3BvbnNl',
+  refresh: 'refresh-token-secret-value',
+  guest: 'guest-token-secret-value-0123456789',
+};
+
+describe('log redaction', () => {
+  it('removes secrets wherever they sit in a log object', () => {
+    const logs = captureLogs();
+    logs.logger.info(
+      {
+        req: {
+          headers: {
+            authorization: `Bearer ${SECRETS.bearer}`,
+            cookie: SECRETS.cookie,
+            'x-guest-token': SECRETS.guest,
+          },
+        },
+        res: { headers: { 'set-cookie': [SECRETS.cookie] } },
+      },
+      'request',
+    );
+    logs.logger.info({
+      credentials: {
+        accessKeyId: 'ASIAEXAMPLE',
+        secretAccessKey: SECRETS.awsSecret,
+        sessionToken: SECRETS.sessionToken,
+      },
+    });
+    logs.logger.info({
+      Credentials: { SecretAccessKey: SECRETS.awsSecret, SessionToken: SECRETS.sessionToken },
+    });
+    logs.logger.info({ body: { SAMLResponse: SECRETS.saml } });
+    logs.logger.info({ session: { idp: { refreshToken: SECRETS.refresh } } });
+    logs.logger.warn({ guestToken: SECRETS.guest, token: SECRETS.bearer });
+    logs.assertNoneContain(Object.values(SECRETS));
+    const records = logs.records();
+    assert.equal(records.length, 6);
+    const first = records[0] as { req: { headers: Record<string, string> } };
+    assert.equal(first.req.headers.authorization, REDACTED);
+    const second = records[1] as { credentials: Record<string, string> };
+    assert.equal(
+      second.credentials.accessKeyId,
+      'ASIAEXAMPLE',
+      'identifiers that are not secrets stay visible',
+    );
+  });
+
+  it('masks secret query parameters in URLs and keeps the rest', () => {
+    const url = redactUrl(
+      '/auth/callback/dev?code=abc123secret&state=st4te&iss=https%3A%2F%2Fidp&X-Amz-Signature=deadbeef&X-Amz-Security-Token=tok',
+    );
+    assert.doesNotMatch(url, /abc123secret|st4te|deadbeef|=tok/);
+    assert.match(url, /iss=https%3A%2F%2Fidp/);
+    assert.equal(redactUrl('/healthz'), '/healthz');
+  });
+});
