@@ -401,6 +401,23 @@ describe('bearer tokens from trusted issuers', () => {
       (await whoami(h, await sign(idp, { ...multi, azp: CLIENT_ID }, { typ: 'JWT' }))).status,
       200,
     );
+    // Other JWTs for the same client id are not ID tokens: back-channel logout tokens above all.
+    const logoutToken = {
+      aud: CLIENT_ID,
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    };
+    assertInvalidToken(
+      await whoami(h, await sign(idp, logoutToken, { typ: 'logout+jwt' })),
+      /not an ID token/,
+    );
+    assertInvalidToken(await whoami(h, await sign(idp, logoutToken, { typ: 'JWT' })), /not an ID token/);
+    assert.equal(
+      (await whoami(h, await sign(idp, { aud: CLIENT_ID }, { typ: null }))).status,
+      200,
+      'untyped ID token',
+    );
+    // `application/at+jwt` is the same media type as `at+jwt`.
+    assert.equal((await whoami(h, await sign(idp, {}, { typ: 'application/at+jwt' }))).status, 200);
     // An ES256 access token from the access-only issuer is fine.
     assert.equal((await whoami(h, await sign(apiOnly))).status, 200);
   });

@@ -51,6 +51,11 @@ function isAccessTokenTyp(typ: unknown): boolean {
   return typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'at+jwt';
 }
 
+/** ID tokens carry no `typ` or the generic `JWT` (OIDC Core 1.0 does not define one). */
+function isPlainJwtTyp(typ: unknown): boolean {
+  return typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'jwt';
+}
+
 function describeJoseError(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'The token has expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
@@ -98,6 +103,11 @@ function checkTokenType(issuer: TrustedIssuer, typ: unknown, payload: JWTPayload
   }
   if (isAccessTokenTyp(typ)) {
     throw new InvalidTokenError('An access token was sent where an ID token is expected', name);
+  }
+  // Other JWTs the same issuer signs for the same client id — back-channel logout tokens
+  // (`typ: logout+jwt`, an `events` claim) above all — must not pass for an ID token.
+  if ((typ !== undefined && !isPlainJwtTyp(typ)) || payload.events !== undefined) {
+    throw new InvalidTokenError('The token is not an ID token', name);
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   const azp = payload.azp;
