@@ -48,6 +48,11 @@ async function main(): Promise<void> {
     { port, env: config.env, store: store.kind },
     `keywarden listening on ${config.server.host}:${port}`,
   );
+  if (config.auth.devIdp.enabled) {
+    logger.info(
+      `development sign-in: open ${config.server.publicUrl.replace(/\/$/, '')}/auth/login/${config.auth.devIdp.provider}`,
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

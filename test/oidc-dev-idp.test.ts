@@ -48,7 +48,7 @@ describe('development IdP', () => {
     const { callback, authorizationUrl } = await loginThroughIdp(browser, '/auth/login/dev', 'newcomer');
     assert.equal(authorizationUrl.origin + authorizationUrl.pathname, `${baseUrl}/dev-idp/auth`);
     assert.equal(callback?.status, 303);
-    assert.equal(callback?.headers.location, '/');
+    assert.equal(callback?.headers.location, '/auth/session');
     assert.match(String(callback?.headers['set-cookie']), /^keywarden=s%3A.*HttpOnly; SameSite=Lax/);
 
     const me = await browser.get('/auth/session').expect(200);
