@@ -22,8 +22,11 @@ import { credentialRoutes } from './http/routes/credentials.ts';
 import { guestRoutes } from './http/routes/guest.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
 import { openApiRoutes } from './http/routes/openapi.ts';
+import { presignRoutes } from './http/routes/presign.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { brokerCredentialSource } from './presign/broker-credentials.ts';
+import { createPresignService } from './presign/presign-service.ts';
 import type { StateStore } from './store/types.ts';
 
 /** Everything the app needs from outside. main.ts wires the real ones; tests wire their own. */
@@ -109,6 +112,23 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(credentialRoutes({ broker: credentials.broker, rateLimit, audit, metrics }));
+  app.use(
+    presignRoutes({
+      service: createPresignService({
+        config: config.presign,
+        store,
+        credentialsFor: brokerCredentialSource(credentials.broker),
+        s3: {
+          connectTimeoutMs: config.aws.connectTimeoutMs,
+          requestTimeoutMs: config.aws.requestTimeoutMs,
+          maxAttempts: config.aws.maxAttempts,
+        },
+      }),
+      rateLimit,
+      audit,
+      metrics,
+    }),
+  );
 
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -25,7 +25,7 @@ import {
   type S3ClientOptions,
   type UploadedPart,
 } from './s3-presigner.ts';
-import type { CallerCredentialSource, CallerCredentials } from './types.ts';
+import type { CallerCredentialSource, CallerCredentials, CallerCredentialsRequest } from './types.ts';
 import { checkRequestedLifetime, urlLifetime } from './url-lifetime.ts';
 
 /**
@@ -35,10 +35,8 @@ import { checkRequestedLifetime, urlLifetime } from './url-lifetime.ts';
  * nothing and calls S3 for nothing.
  */
 
-export interface Caller {
-  readonly principal: Principal;
-  readonly identityId?: string | undefined;
-}
+/** Who asks, as the credential source needs to know them. */
+export type Caller = CallerCredentialsRequest;
 
 interface Common {
   key: string;
@@ -203,11 +201,7 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
 
   /** Credentials, the operation check and the confined key: everything signing needs. */
   async function prepare(caller: Caller, bucket: BucketConfig, operation: PresignOperation, request: Common) {
-    const issued: CallerCredentials = await credentialsFor({
-      principal: caller.principal,
-      identityId: caller.identityId,
-      scope: bucket.credentialScope,
-    });
+    const issued: CallerCredentials = await credentialsFor({ ...caller, scope: bucket.credentialScope });
     checkOperationAllowed(bucket, caller.principal, issued.role, operation);
     const { fullKey } = confineKey(request.key, {
       template: templates.get(bucket.name)!,

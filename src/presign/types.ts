@@ -20,6 +20,10 @@ export interface CallerCredentialsRequest {
   readonly principal: Principal;
   /** The identity id already known for the request (session, guest token), if any. */
   readonly identityId?: string | undefined;
+  /** A signed-in session's earlier guest identity, which the broker links on first use. */
+  readonly guestIdentityId?: string | undefined;
+  readonly requestId?: string | undefined;
+  readonly sourceIp?: string | undefined;
   /** The bucket's `credentialScope`, if it names one. */
   readonly scope?: string | undefined;
 }

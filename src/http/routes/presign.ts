@@ -1,8 +1,10 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { currentSession } from '../../auth/session/session.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type {
+  Caller,
   Issued,
   MultipartRequest,
   PresignRequest,
@@ -102,6 +104,27 @@ function parseBody<T>(req: Request, schema: z.ZodType<T>): T {
   return result.data;
 }
 
+/** The caller as the credential broker knows them (same rules as /credentials). */
+function callerOf(req: Request): Caller {
+  const principal = req.scope.principal!;
+  const session = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
+  const guestIdentityId = principal.kind === 'user' ? session?.guestIdentityId : undefined;
+  return {
+    principal,
+    ...(req.scope.identityId ? { identityId: req.scope.identityId } : {}),
+    ...(guestIdentityId ? { guestIdentityId } : {}),
+    requestId: req.scope.requestId,
+    ...(req.ip ? { sourceIp: req.ip } : {}),
+  };
+}
+
+/** Remember the identity the broker resolved, as /credentials does. */
+function noteIdentity(req: Request, identityId: string): void {
+  req.scope.identityId = identityId;
+  const session = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
+  if (session && session.identityId !== identityId) session.identityId = identityId;
+}
+
 function outcomeOf(status: number): 'denied' | 'invalid' | 'unavailable' | 'error' {
   if (status === 403) return 'denied';
   if (status >= 400 && status < 500) return 'invalid';
@@ -141,6 +164,7 @@ export function presignRoutes(deps: {
     const op = operation(req.body);
     try {
       const issued = await run();
+      noteIdentity(req, issued.identityId);
       metrics.presigns.inc({ operation: op, outcome: 'issued' });
       audit.record('presign.issued', {
         ...base,
@@ -185,7 +209,7 @@ export function presignRoutes(deps: {
   router.post('/presign', ...chain, async (req, res) => {
     await handle(req, res, labelOf('operation', ['getObject', 'putObject', 'postObject'], ''), () => {
       const body: PresignRequest = parseBody(req, presignBody);
-      return service.presign({ principal: req.scope.principal!, identityId: req.scope.identityId }, body);
+      return service.presign(callerOf(req), body);
     });
   });
 
@@ -196,7 +220,7 @@ export function presignRoutes(deps: {
       labelOf('action', ['create', 'signParts', 'complete', 'abort', 'listParts'], 'multipart.'),
       () => {
         const body = parseBody(req, multipartBody) as MultipartRequest;
-        return service.multipart({ principal: req.scope.principal!, identityId: req.scope.identityId }, body);
+        return service.multipart(callerOf(req), body);
       },
     );
   });
