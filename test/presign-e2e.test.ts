@@ -775,6 +775,49 @@ describe('requests refused before anything is signed', () => {
     assert.equal(asGuest.body.code, 'operation_not_allowed');
   });
 
+  it('S3 and STS failures: 503 with Retry-After when throttled or down, 403 when denied, no AWS text', async () => {
+    const user = mobile('unlucky');
+    aws.failNext('CreateMultipartUpload', 'throttle', 5);
+    const throttled = await user.multipart({
+      action: 'create',
+      key: 'f.bin',
+      contentType: 'application/octet-stream',
+    });
+    aws.reset();
+    assert.equal(throttled.status, 503, JSON.stringify(throttled.body));
+    assert.ok(Number(throttled.headers['retry-after']) >= 1);
+    assertMatchesOpenApi(throttled, { method: 'post', path: '/presign/multipart' });
+
+    aws.failNext('CreateMultipartUpload', 'internal', 5);
+    const down = await user.multipart({
+      action: 'create',
+      key: 'f.bin',
+      contentType: 'application/octet-stream',
+    });
+    aws.reset();
+    assert.equal(down.status, 503);
+
+    aws.failNext('CreateMultipartUpload', 'notAuthorized', 1);
+    const denied = await user.multipart({
+      action: 'create',
+      key: 'f.bin',
+      contentType: 'application/octet-stream',
+    });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.code, 's3_access_denied');
+    for (const body of [throttled.text, down.text, denied.text]) {
+      assert.doesNotMatch(body, /SlowDown|InternalError|AccessDenied|arn:aws|injected/);
+    }
+
+    // The signing credentials come from STS; a new caller while STS throttles gets a 503, not a URL.
+    aws.failNext('AssumeRoleWithWebIdentity', 'throttle', 5);
+    const noCredentials = await mobile('first-timer').presign({ operation: 'getObject', key: 'a' });
+    aws.reset();
+    assert.equal(noCredentials.status, 503, JSON.stringify(noCredentials.body));
+    assert.ok(noCredentials.headers['retry-after']);
+    assert.equal(noCredentials.body.url, undefined);
+  });
+
   it('counts outcomes in metrics and audits issued URLs without the URL', async () => {
     const text = await metrics.registry.getSingleMetricAsString('keywarden_presign_requests_total');
     assert.match(text, /operation="putObject",outcome="issued"/);
