@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
 import * as xmllint from '@authenio/samlify-node-xmllint';
 import * as samlify from 'samlify';
 
@@ -28,7 +29,34 @@ export function samlKey(name: SamlKeyName): { key: string; cert: string } {
 }
 
 // The IdP side validates what keywarden sends against the SAML XSDs (xmllint compiled to wasm).
-samlify.setSchemaValidator({ validate: (xml: string) => xmllint.validate(xml) });
+samlify.setSchemaValidator({ validate: validateAgainstSamlSchemas });
+
+/**
+ * node-xmllint's emscripten runtime, on every call, prints a blank line, adds a process
+ * 'uncaughtException' listener and a `process.stdout.once('drain', () => process.exit())`.
+ * The call is synchronous, so the noise is muted and the listeners removed right after.
+ */
+function validateAgainstSamlSchemas(xml: string): Promise<unknown> {
+  const emitters: Array<[NodeJS.EventEmitter, string]> = [
+    [process, 'uncaughtException'],
+    [process.stdout, 'drain'],
+    [process.stderr, 'drain'],
+  ];
+  const before = emitters.map(([emitter, event]) => new Set(emitter.listeners(event)));
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    return xmllint.validate(xml);
+  } finally {
+    console.log = log;
+    emitters.forEach(([emitter, event], index) => {
+      for (const listener of emitter.listeners(event)) {
+        if (!before[index]!.has(listener))
+          emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    });
+  }
+}
 
 export const NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 const SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
@@ -61,6 +89,8 @@ export interface SamlResponseOptions {
   inResponseTo?: string | null;
   relayState?: string;
   issuer?: string;
+  /** The SP (entity id) the response is for; default: the AuthnRequest's issuer, else the last trusted SP. */
+  sp?: string;
 }
 
 export interface PostedSamlResponse {
@@ -97,6 +127,8 @@ export interface SamlIdp {
     sessionIndex?: string;
     signed?: boolean;
     sha1?: boolean;
+    /** The SP's entity id (default: the last one trusted). */
+    sp?: string;
   }): string;
   /** Parse an SP-initiated LogoutRequest URL (the IdP's SLO endpoint) and answer a LogoutResponse URL. */
   answerLogout(
@@ -129,18 +161,12 @@ function authnStatement(instant: string, sessionIndex: string): string {
   return `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${escapeXml(sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
 }
 
-/** Query parameters still URL-encoded, as samlify's Redirect-binding parser expects them. */
-function rawQueryParams(search: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const pair of search.replace(/^\?/, '').split('&')) {
-    const at = pair.indexOf('=');
-    if (at > 0) params[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return params;
-}
-
-function decodeParam(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : decodeURIComponent(value.replace(/\+/g, ' '));
+/**
+ * Decoded query parameters, as samlify's Redirect-binding parsers take them from a web
+ * framework (the signature itself is checked over the raw octet string).
+ */
+function queryParams(search: string): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(search));
 }
 
 function formField(html: string, name: string): string | undefined {
@@ -150,7 +176,9 @@ function formField(html: string, name: string): string | undefined {
 
 export async function startSamlIdp(options: { name?: string; key?: SamlKeyName } = {}): Promise<SamlIdp> {
   let currentKey: SamlKeyName = options.key ?? 'idp-a';
-  let spMetadata: string | undefined;
+  /** SP metadata by entity id; the AuthnRequest's Issuer picks one. */
+  const serviceProviders = new Map<string, string>();
+  let lastServiceProvider: string | undefined;
   const requests: SamlIdp['requests'] = [];
 
   const server: Server = createServer();
@@ -177,8 +205,10 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
   }
 
   /** samlify decides what to sign from the SP's metadata; the options override it per response. */
-  function serviceProvider(sign: { assertion: boolean; response: boolean }) {
-    if (!spMetadata) throw new Error('call trustServiceProvider(spMetadataXml) first');
+  function serviceProvider(sign: { assertion: boolean; response: boolean }, spEntityId?: string) {
+    const spMetadata = serviceProviders.get(spEntityId ?? lastServiceProvider ?? '');
+    if (!spMetadata)
+      throw new Error(`call trustServiceProvider(metadata) for ${spEntityId ?? 'an SP'} first`);
     const metadata = spMetadata.replace(
       /WantAssertionsSigned="(true|false)"/,
       `WantAssertionsSigned="${sign.assertion}"`,
@@ -192,7 +222,7 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
   ): Promise<PostedSamlResponse> {
     const signAssertion = opts.signAssertion ?? true;
     const signResponse = opts.signResponse ?? false;
-    const sp = serviceProvider({ assertion: signAssertion, response: signResponse });
+    const sp = serviceProvider({ assertion: signAssertion, response: signResponse }, opts.sp);
     const idp = identityProvider(opts.signWith ?? currentKey, opts.sha1 ?? false, opts.encrypt ?? false);
     const acs = sp.entityMeta.getAssertionConsumerService(samlify.Constants.wording.binding.post) as string;
     const now = Date.now() + (opts.clockOffsetMs ?? 0);
@@ -271,7 +301,7 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
         .split('&')
         .filter((pair) => !pair.startsWith('Signature='))
         .join('&');
-      const query = rawQueryParams(requestUrl.search);
+      const query = queryParams(requestUrl.search);
       const signed = Boolean(query.Signature);
       const idp = samlify.IdentityProvider({
         entityID: entityId,
@@ -280,13 +310,16 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
         singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: ssoUrl }],
         singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: sloUrl }],
       });
-      const sp = serviceProvider({ assertion: true, response: false });
+      const requestXml = inflateRawSync(Buffer.from(query.SAMLRequest ?? '', 'base64')).toString();
+      const spEntityId = /<(?:saml2?:)?Issuer[^>]*>([^<]+)</.exec(requestXml)?.[1];
+      const sp = serviceProvider({ assertion: true, response: false }, spEntityId);
       const parsed = await idp.parseLoginRequest(sp, 'redirect', { query, octetString });
       const requestId = String((parsed.extract.request as Record<string, string>).id);
       requests.push({ id: requestId, signed, xml: parsed.samlContent });
-      const relayState = decodeParam(query.RelayState);
+      const relayState = query.RelayState;
       const posted = await buildResponse(requestId, {
         ...(relayState !== undefined ? { relayState } : {}),
+        ...(spEntityId ? { sp: spEntityId } : {}),
         ...opts,
       });
       const fields = [`<input type="hidden" name="SAMLResponse" value="${posted.SAMLResponse}"/>`];
@@ -319,7 +352,10 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
       currentKey = name;
     },
     trustServiceProvider(xml) {
-      spMetadata = xml;
+      const spEntityId = /entityID="([^"]+)"/.exec(xml)?.[1];
+      if (!spEntityId) throw new Error('not SP metadata');
+      serviceProviders.set(spEntityId, xml);
+      lastServiceProvider = spEntityId;
     },
     async login(authnRequestUrl, opts = {}) {
       const response = await fetch(authnRequestUrl, {
@@ -345,9 +381,9 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
     unsolicited(opts = {}) {
       return buildResponse(null, { inResponseTo: null, ...opts });
     },
-    logoutRequestUrl({ nameId, sessionIndex, signed = true, sha1 = false }) {
+    logoutRequestUrl({ nameId, sessionIndex, signed = true, sha1 = false, sp: spEntityId }) {
       const idp = identityProvider(currentKey, sha1, false);
-      const sp = serviceProvider({ assertion: true, response: false });
+      const sp = serviceProvider({ assertion: true, response: false }, spEntityId);
       sp.entitySetting.wantLogoutRequestSigned = signed;
       const { context } = idp.createLogoutRequest(sp, 'redirect', {
         logoutNameID: nameId,
@@ -357,7 +393,7 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
     },
     async answerLogout(logoutRequestUrl) {
       const requestUrl = new URL(logoutRequestUrl);
-      const query = rawQueryParams(requestUrl.search);
+      const query = queryParams(requestUrl.search);
       const octetString = requestUrl.search
         .slice(1)
         .split('&')
@@ -369,9 +405,12 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
         signingCert: samlKey(currentKey).cert,
         wantLogoutRequestSigned: Boolean(query.Signature),
         requestSignatureAlgorithm: SHA256,
+        singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: ssoUrl }],
         singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: sloUrl }],
       });
-      const sp = serviceProvider({ assertion: true, response: false });
+      const requestXml = inflateRawSync(Buffer.from(query.SAMLRequest ?? '', 'base64')).toString();
+      const spEntityId = /<(?:saml2?:)?Issuer[^>]*>([^<]+)</.exec(requestXml)?.[1];
+      const sp = serviceProvider({ assertion: true, response: false }, spEntityId);
       sp.entitySetting.wantLogoutResponseSigned = true;
       const parsed = await idp.parseLogoutRequest(sp, 'redirect', { query, octetString });
       const extract = parsed.extract as { nameID?: string; sessionIndex?: string; request?: { id: string } };
@@ -380,7 +419,7 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
         parsed as unknown as Parameters<typeof idp.createLogoutResponse>[1],
         'redirect',
         {
-          relayState: decodeParam(query.RelayState) ?? '',
+          relayState: query.RelayState ?? '',
         },
       ) as { context: string };
       return {
