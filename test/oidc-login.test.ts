@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RedisStore } from '../src/store/redis/redis-store.ts';
 import {
@@ -154,6 +155,43 @@ describe('OIDC sign-in round trip', () => {
     const bobSession = await bob.get('/auth/session').expect(200);
     assert.equal(bobSession.body.provider, 'b');
     assert.equal(bobSession.body.subject, 'bob');
+  });
+
+  it('authenticates to the token endpoint with private_key_jwt', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const idpK = await startOidcProvider({
+      clients: [
+        {
+          ...clientFor('k'),
+          clientSecret: undefined,
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          jwks: {
+            keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'kw-key-1', alg: 'RS256', use: 'sig' }],
+          },
+        },
+      ],
+    });
+    try {
+      const app = keywardenWith(
+        {
+          k: {
+            kind: 'oidc',
+            issuer: idpK.issuer,
+            clientId: 'kw-k',
+            clientAuthMethod: 'private_key_jwt',
+            privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+            privateKeyId: 'kw-key-1',
+          },
+        },
+        store,
+      );
+      const browser = new BrowserSession(app.app);
+      const { callback } = await loginThroughIdp(browser, '/auth/login/k', 'kim');
+      assert.equal(callback?.status, 303, JSON.stringify(callback?.body));
+      assert.equal((await browser.get('/auth/session').expect(200)).body.subject, 'kim');
+    } finally {
+      await idpK.stop();
+    }
   });
 
   it('answers 404 for an unknown provider and 400 when the request did not come over HTTPS', async () => {

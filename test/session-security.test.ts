@@ -14,6 +14,7 @@ import {
 } from './fixtures/oidc/keywarden-oidc.ts';
 import type { TestApp } from './support/app.ts';
 import { BrowserSession } from './support/browser-session.ts';
+import { startJwksIssuer } from './support/jwks-issuer.ts';
 import { loginThroughIdp, startOidcProvider, type TestIdp } from './support/oidc-provider.ts';
 import { type RedisServer, startRedis } from './support/redis-server.ts';
 
@@ -183,6 +184,37 @@ describe('CSRF and unauthenticated calls', () => {
     assertProblem(response, 401, 'unauthenticated');
     assert.equal(response.headers.location, undefined);
     assert.equal(response.headers['set-cookie'], undefined);
+  });
+});
+
+describe('who am I', () => {
+  it('answers for bearer-authenticated callers too, ignoring a session cookie', async () => {
+    const issuer = await startJwksIssuer();
+    try {
+      const app = keywardenWith(providers(), store, {
+        bearer: {
+          issuers: {
+            mobile: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['https://api.test'] },
+          },
+        },
+      });
+      const browser = new BrowserSession(app.app);
+      await loginThroughIdp(browser, '/auth/login/a', 'uma');
+      const token = await issuer.sign({
+        sub: 'device-user',
+        aud: 'https://api.test',
+        email: 'd@example.test',
+      });
+      const me = await browser.get('/auth/session').set('Authorization', `Bearer ${token}`).expect(200);
+      assert.equal(me.body.authMethod, 'bearer');
+      assert.equal(me.body.provider, 'mobile');
+      assert.equal(me.body.subject, 'device-user');
+      assert.equal(me.body.kind, 'user');
+      // Without the token, the same browser is its session user.
+      assert.equal((await browser.get('/auth/session').expect(200)).body.subject, 'uma');
+    } finally {
+      await issuer.close();
+    }
   });
 });
 
