@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -55,10 +56,14 @@ describe('production install (what the image runs)', () => {
   });
 
   it('starts with node dist/main.js in production and answers /healthz and /readyz', async () => {
+    // Secrets arrive as mounted files, as the helm chart passes them.
+    const sessionSecret = randomBytes(32).toString('base64url');
+    const secretFile = path.join(dir, 'session-secret');
+    writeFileSync(secretFile, `${sessionSecret}\n`, { mode: 0o600 });
     const service = startService({
       cwd: dir,
       entry: path.join(dir, 'dist/main.js'),
-      env: { NODE_ENV: 'production', REDIS_URL: redis.url },
+      env: { NODE_ENV: 'production', REDIS_URL: redis.url, KEYWARDEN_SESSION__SECRET_FILE: secretFile },
     });
     const port = await service.listening;
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
@@ -66,6 +71,7 @@ describe('production install (what the image runs)', () => {
     assert.equal((await fetch(`http://127.0.0.1:${port}/openapi.json`)).status, 200);
     service.child.kill('SIGTERM');
     assert.deepEqual(await service.exited, { code: 0, signal: null });
+    assert.ok(!service.output().includes(sessionSecret), 'the secret is not logged');
   });
 
   it('refuses the in-memory store in production', async () => {
