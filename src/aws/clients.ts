@@ -30,6 +30,8 @@ export function createAwsClients(config: Readonly<AwsConfig>, options: AwsClient
     requestHandler: {
       connectionTimeout: config.connectTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
+      // Without this the handler only logs a warning when the time is up and keeps waiting.
+      throwOnRequestTimeout: true,
     },
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
