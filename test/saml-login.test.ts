@@ -443,6 +443,38 @@ describe('SAML sign-in against a real IdP', () => {
       await second.get('/auth/session').expect(200);
     });
 
+    it('IdP-initiated over the HTTP-POST binding: signed ends the session, unsigned or SHA-1 does not', async () => {
+      const browser = new BrowserSession(app.app);
+      await login(browser, 'corp', idpA, { nameId: 'post-binding-user' });
+      for (const [options, reason] of [
+        [{ signed: false }, 'signature_invalid'],
+        [{ sha1: true }, 'weak_algorithm'],
+      ] as const) {
+        const form = idpA.logoutRequestForm({
+          nameId: 'post-binding-user',
+          sp: entityOf('corp'),
+          ...options,
+        });
+        const refused = await new BrowserSession(app.app)
+          .post(new URL(form.action).pathname)
+          .type('form')
+          .send(new URLSearchParams({ SAMLRequest: form.SAMLRequest }).toString());
+        assert.equal(refused.status, 401);
+        assert.equal(lastAudit('logout')?.reason, reason);
+      }
+      await browser.get('/auth/session').expect(200);
+
+      const form = idpA.logoutRequestForm({ nameId: 'post-binding-user', sp: entityOf('corp') });
+      assert.equal(form.action, `${SAML_PUBLIC_URL}/auth/saml/corp/slo`);
+      const answered = await new BrowserSession(app.app)
+        .post('/auth/saml/corp/slo')
+        .type('form')
+        .send(new URLSearchParams({ SAMLRequest: form.SAMLRequest }).toString());
+      assert.equal(answered.status, 303, JSON.stringify(answered.body));
+      assert.ok(new URL(answered.headers.location!).searchParams.get('SAMLResponse'));
+      await browser.get('/auth/session').expect(401);
+    });
+
     it('refuses unsigned and SHA-1-signed LogoutRequests and keeps the session', async () => {
       const browser = new BrowserSession(app.app);
       await login(browser, 'corp', idpA, { nameId: 'guarded-user' });

@@ -130,6 +130,14 @@ export interface SamlIdp {
     /** The SP's entity id (default: the last one trusted). */
     sp?: string;
   }): string;
+  /** An IdP-initiated LogoutRequest for the HTTP-POST binding (enveloped XML signature when signed). */
+  logoutRequestForm(options: {
+    nameId: string;
+    sessionIndex?: string;
+    signed?: boolean;
+    sha1?: boolean;
+    sp?: string;
+  }): { action: string; SAMLRequest: string };
   /** Parse an SP-initiated LogoutRequest URL (the IdP's SLO endpoint) and answer a LogoutResponse URL. */
   answerLogout(
     logoutRequestUrl: string,
@@ -390,6 +398,16 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
         ...(sessionIndex ? { sessionIndex } : {}),
       });
       return context;
+    },
+    logoutRequestForm({ nameId, sessionIndex, signed = true, sha1 = false, sp: spEntityId }) {
+      const idp = identityProvider(currentKey, sha1, false);
+      const sp = serviceProvider({ assertion: true, response: false }, spEntityId);
+      sp.entitySetting.wantLogoutRequestSigned = signed;
+      const posted = idp.createLogoutRequest(sp, 'post', {
+        logoutNameID: nameId,
+        ...(sessionIndex ? { sessionIndex } : {}),
+      }) as { context: string; entityEndpoint: string };
+      return { action: posted.entityEndpoint, SAMLRequest: posted.context };
     },
     async answerLogout(logoutRequestUrl) {
       const requestUrl = new URL(logoutRequestUrl);

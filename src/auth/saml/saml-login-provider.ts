@@ -19,12 +19,19 @@ import {
   assertSignedRedirect,
   inflateRedirectPayload,
   inspectLogoutRequest,
+  type LogoutRequestFacts,
   readRedirectMessage,
 } from './logout-checks.ts';
 import { rejectionFromNodeSaml, SamlRejection } from './rejection.ts';
 import { SamlReplayGuard } from './replay-guard.ts';
 import { StoreRequestIdCache } from './request-id-cache.ts';
-import { decodeBase64Message, inspectResponse, inspectVerifiedAssertion } from './response-checks.ts';
+import {
+  assertStrongAlgorithms,
+  decodeBase64Message,
+  inspectResponse,
+  inspectVerifiedAssertion,
+  parseSamlXml,
+} from './response-checks.ts';
 import { principalFromProfile } from './saml-principal.ts';
 
 export interface SamlProviderDeps {
@@ -175,7 +182,10 @@ export class SamlLoginProvider implements LoginProvider {
       await this.#assertionConsumer(req, res);
     });
     router.get(`${base}/slo`, async (req, res) => {
-      await this.#singleLogout(req, res);
+      await this.#singleLogout(req, () => this.#redirectBindingLogout(req, res));
+    });
+    router.post(`${base}/slo`, form, async (req, res) => {
+      await this.#singleLogout(req, () => this.#postBindingLogout(req, res));
     });
     return router;
   }
@@ -252,19 +262,10 @@ export class SamlLoginProvider implements LoginProvider {
     res.redirect(303, safeReturnTo(body.RelayState, this.#deps.config));
   }
 
-  async #singleLogout(req: Request, res: Response): Promise<void> {
-    const rawQuery = req.originalUrl.includes('?')
-      ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1)
-      : '';
+  /** Runs one SLO exchange; a refusal is audited with its reason and answered with the generic 401. */
+  async #singleLogout(req: Request, handle: () => Promise<void>): Promise<void> {
     try {
-      const message = readRedirectMessage(rawQuery);
-      if (message.params.SAMLRequest) {
-        await this.#idpInitiatedLogout(req, res, message);
-      } else if (message.params.SAMLResponse) {
-        await this.#logoutAnswered(res, message);
-      } else {
-        throw new SamlRejection('malformed');
-      }
+      await handle();
     } catch (error) {
       const rejection = error instanceof SamlRejection ? error : unlessUnavailable(error);
       this.#deps.audit.record('logout', {
@@ -278,29 +279,96 @@ export class SamlLoginProvider implements LoginProvider {
     }
   }
 
+  #logoutRequestExpectations() {
+    const s = this.#settings;
+    return {
+      sloUrl: this.endpoints.sloUrl,
+      idpEntityId: s.idpEntityId,
+      maxAgeMs: s.requestTtlMs,
+      skewMs: s.acceptedClockSkewMs,
+    };
+  }
+
+  /** HTTP-Redirect binding: the signature covers the raw query string. */
+  async #redirectBindingLogout(req: Request, res: Response): Promise<void> {
+    const at = req.originalUrl.indexOf('?');
+    const message = readRedirectMessage(at >= 0 ? req.originalUrl.slice(at + 1) : '');
+    if (message.params.SAMLRequest) {
+      assertSignedRedirect(message);
+      const facts = await inspectLogoutRequest(
+        inflateRedirectPayload(message.params.SAMLRequest),
+        this.#logoutRequestExpectations(),
+      );
+      let profile: Profile | null;
+      try {
+        ({ profile } = await this.#saml.validateRedirectAsync(message.params, message.rawQuery));
+      } catch (error) {
+        throw unlessUnavailable(error);
+      }
+      await this.#obeyLogoutRequest(req, res, profile, facts, message.params.RelayState);
+    } else if (message.params.SAMLResponse) {
+      // The answer to our own LogoutRequest. The local session is already gone; land the browser.
+      if (message.params.Signature) assertSignedRedirect(message);
+      try {
+        await this.#saml.validateRedirectAsync(message.params, message.rawQuery);
+      } catch (error) {
+        throw unlessUnavailable(error);
+      }
+      this.#landAfterLogout(res, message.params.RelayState);
+    } else {
+      throw new SamlRejection('malformed');
+    }
+  }
+
+  /** HTTP-POST binding: an enveloped XML signature, which node-saml requires for both message kinds. */
+  async #postBindingLogout(req: Request, res: Response): Promise<void> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const relayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
+    if (body.SAMLRequest !== undefined) {
+      const facts = await inspectLogoutRequest(
+        decodeBase64Message(body.SAMLRequest),
+        this.#logoutRequestExpectations(),
+      );
+      let profile: Profile | null;
+      try {
+        ({ profile } = await this.#saml.validatePostRequestAsync({
+          SAMLRequest: body.SAMLRequest as string,
+        }));
+      } catch (error) {
+        throw unlessUnavailable(error);
+      }
+      await this.#obeyLogoutRequest(req, res, profile, facts, relayState);
+    } else if (body.SAMLResponse !== undefined) {
+      assertStrongAlgorithms(await parseSamlXml(decodeBase64Message(body.SAMLResponse)));
+      let loggedOut: boolean;
+      try {
+        ({ loggedOut } = await this.#saml.validatePostResponseAsync({
+          SAMLResponse: body.SAMLResponse as string,
+        }));
+      } catch (error) {
+        throw unlessUnavailable(error);
+      }
+      if (!loggedOut) throw new SamlRejection('malformed');
+      this.#landAfterLogout(res, relayState);
+    } else {
+      throw new SamlRejection('malformed');
+    }
+  }
+
   /**
    * The IdP ends the user's sessions (IdP-initiated, or another SP's logout propagated by the
    * IdP): every keywarden session of that NameID — or of that SessionIndex when given — ends,
    * whichever instance holds it, and the IdP gets a LogoutResponse.
    */
-  async #idpInitiatedLogout(req: Request, res: Response, message: ReturnType<typeof readRedirectMessage>) {
-    const s = this.#settings;
-    assertSignedRedirect(message);
-    const xml = inflateRedirectPayload(message.params.SAMLRequest!);
-    const facts = await inspectLogoutRequest(xml, {
-      sloUrl: this.endpoints.sloUrl,
-      idpEntityId: s.idpEntityId,
-      maxAgeMs: s.requestTtlMs,
-      skewMs: s.acceptedClockSkewMs,
-    });
-    let profile: Profile | null;
-    try {
-      ({ profile } = await this.#saml.validateRedirectAsync(message.params, message.rawQuery));
-    } catch (error) {
-      throw unlessUnavailable(error);
-    }
+  async #obeyLogoutRequest(
+    req: Request,
+    res: Response,
+    profile: Profile | null,
+    facts: LogoutRequestFacts,
+    relayState: string | undefined,
+  ): Promise<void> {
     if (!profile?.nameID) throw new SamlRejection('subject_missing');
-    await this.#replays.remember([facts.id], facts.issueInstantMs + s.requestTtlMs);
+    await this.#replays.remember([facts.id], facts.issueInstantMs + this.#settings.requestTtlMs);
 
     const sessionIndex = typeof profile.sessionIndex === 'string' ? profile.sessionIndex : undefined;
     const revoked = await revokeSessions(
@@ -320,25 +388,13 @@ export class SamlLoginProvider implements LoginProvider {
       reason: 'saml_logout_request',
       sessions: revoked,
     });
-    const url = await this.#saml.getLogoutResponseUrlAsync(
-      profile,
-      message.params.RelayState ?? '',
-      {},
-      true,
-    );
+    const url = await this.#saml.getLogoutResponseUrlAsync(profile, relayState ?? '', {}, true);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, url);
   }
 
-  /** The IdP's answer to our own LogoutRequest: the local session is already gone; land the browser. */
-  async #logoutAnswered(res: Response, message: ReturnType<typeof readRedirectMessage>) {
-    if (message.params.Signature) assertSignedRedirect(message);
-    try {
-      await this.#saml.validateRedirectAsync(message.params, message.rawQuery);
-    } catch (error) {
-      throw unlessUnavailable(error);
-    }
+  #landAfterLogout(res: Response, relayState: string | undefined): void {
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(303, safeReturnTo(message.params.RelayState, this.#deps.config));
+    res.redirect(303, safeReturnTo(relayState, this.#deps.config));
   }
 }
