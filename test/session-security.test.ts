@@ -382,6 +382,28 @@ describe('Redis down', () => {
   });
 });
 
+describe('Redis slow', () => {
+  it('answers 503 within the command timeout when Redis stops answering, and recovers', async () => {
+    const ownRedis = await startRedis();
+    const ownStore = await redisStoreAt(ownRedis.url);
+    try {
+      const app = keywardenWith(providers(), ownStore);
+      const browser = new BrowserSession(app.app);
+      await loginThroughIdp(browser, '/auth/login/a', 'vera');
+      ownRedis.pause();
+      const started = Date.now();
+      assertProblem(await browser.get('/auth/session'), 503, 'service_unavailable');
+      assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+      ownRedis.resume();
+      await browser.get('/auth/session').expect(200);
+    } finally {
+      ownRedis.resume();
+      await ownStore.close();
+      await ownRedis.stop();
+    }
+  });
+});
+
 describe('logs', () => {
   it('never contain a session cookie, code, state or token', async () => {
     const browser = new BrowserSession(kw.app);

@@ -123,7 +123,9 @@ export function createSessionMiddleware(deps: {
     // No record and no cookie until something is stored (a login transaction, a signed-in user).
     saveUninitialized: false,
     rolling: true,
-    unset: 'destroy',
+    // Records are deleted explicitly (endSession, regenerate); a request whose session could
+    // not be loaded must not wait on a second store call on its way out.
+    unset: 'keep',
     cookie: { ...cookieOptions, maxAge: sessionConfig.idleTimeoutMs },
   });
   return (req, res, next) => {

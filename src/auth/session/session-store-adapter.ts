@@ -54,7 +54,11 @@ export class StateStoreSessionStore extends Store {
 
   override touch(sid: string, session: SessionData, callback?: (err?: unknown) => void): void {
     // The StateStore has no bare EXPIRE; rewriting the record renews its lifetime just the same.
-    this.set(sid, session, callback);
+    // Only if it still exists: a session revoked while this request ran must stay revoked.
+    this.#store.get(SESSION_KEY_PREFIX + sid).then(
+      (raw) => (raw === null ? callback?.() : this.set(sid, session, callback)),
+      (error: unknown) => callback?.(asUnavailable(error)),
+    );
   }
 
   override destroy(sid: string, callback?: (err?: unknown) => void): void {
