@@ -61,10 +61,13 @@ const alice: Principal = {
 const admin: Principal = { provider: 'corp', subject: 'root', kind: 'user', claims: { groups: ['admins'] } };
 const guest: Principal = { provider: 'guest', subject: GUEST_IDENTITY, kind: 'guest', claims: {} };
 
+const mockCognito = (client: CognitoIdentityClient) => mockClient(client);
+const mockSts = (client: STSClient) => mockClient(client);
+
 interface Harness {
   services: CredentialServices;
-  cognito: ReturnType<typeof mockClient<CognitoIdentityClient>>;
-  sts: ReturnType<typeof mockClient<STSClient>>;
+  cognito: ReturnType<typeof mockCognito>;
+  sts: ReturnType<typeof mockSts>;
   metrics: Metrics;
   logs: CapturedLogs;
   config: Readonly<Config>;
@@ -80,8 +83,8 @@ function harness(flow: 'basic' | 'enhanced' = 'basic', extra: Record<string, unk
   const clients = createAwsClients(config.aws, {
     credentials: { accessKeyId: 'AKIASERVICE', secretAccessKey: 'service-secret' },
   });
-  const cognito = mockClient(clients.cognito);
-  const sts = mockClient(clients.sts);
+  const cognito = mockCognito(clients.cognito);
+  const sts = mockSts(clients.sts);
   const services = createCredentialServices({
     config,
     store,

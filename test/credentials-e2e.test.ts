@@ -252,7 +252,7 @@ describe('credentials end to end (OIDC sign-in, AWS test double)', () => {
     await writeFile(
       script,
       `const r = await fetch(${JSON.stringify(`${kw.url}/credentials?format=credential-process`)}, { headers: { 'X-Guest-Token': process.env.KW_GUEST_TOKEN } });\n` +
-        'if (!r.ok) { process.stderr.write(`keywarden answered ${r.status}\\n`); process.exit(1); }\n' +
+        "if (!r.ok) { process.stderr.write('keywarden answered ' + r.status + '\\n'); process.exit(1); }\n" +
         'process.stdout.write(await r.text());\n',
     );
     await chmod(script, 0o700);
