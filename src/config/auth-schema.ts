@@ -132,7 +132,7 @@ interface AuthCheckInput {
 export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): void {
   const production = config.env === 'production';
   for (const [name, provider] of Object.entries(config.auth.providers)) {
-    if (provider.kind === 'saml') checkSamlProvider(provider, ['auth', 'providers', name], ctx);
+    if (provider.kind === 'saml') checkSamlProvider(provider, ['auth', 'providers', name], ctx, { production });
     if (provider.kind !== 'oidc') continue;
     const path = ['auth', 'providers', name];
     if (provider.clientAuthMethod === 'private_key_jwt') {

@@ -114,9 +114,16 @@ export function checkSamlProvider(
   provider: SamlProviderConfig,
   path: readonly (string | number)[],
   ctx: z.RefinementCtx,
+  options: { production: boolean },
 ): void {
   const issue = (field: string, message: string) =>
     ctx.addIssue({ code: 'custom', path: [...path, field], message });
+  if (options.production) {
+    for (const field of ['ssoUrl', 'sloUrl'] as const) {
+      const url = provider[field];
+      if (url && new URL(url).protocol !== 'https:') issue(field, 'must be https in production');
+    }
+  }
   if (!provider.idpCertificates && !provider.idpMetadataFile) {
     issue('idpCertificates', 'set idpCertificates or idpMetadataFile: signatures need a trusted certificate');
   }
