@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
@@ -15,8 +16,8 @@ import {
 import type { TestApp } from './support/app.ts';
 import { BrowserSession } from './support/browser-session.ts';
 import { startJwksIssuer } from './support/jwks-issuer.ts';
-import { loginThroughIdp, startOidcProvider, type TestIdp } from './support/oidc-provider.ts';
-import { type RedisServer, startRedis } from './support/redis-server.ts';
+import { loginThroughIdp, logoutAtIdp, startOidcProvider, type TestIdp } from './support/oidc-provider.ts';
+import { freePort, type RedisServer, startRedis } from './support/redis-server.ts';
 
 /**
  * The browser session and its defences (SECURITY.md "Sessions and CSRF", back-channel
@@ -259,6 +260,37 @@ describe('OIDC back-channel logout', () => {
     assertProblem(await browser.get('/auth/session'), 401, 'unauthenticated');
     assertProblem(await browser.withApp(kw2.app).get('/auth/session'), 401, 'unauthenticated');
     await bystander.get('/auth/session').expect(200);
+  });
+
+  it('ends the session when the user signs out at the IdP (a real back-channel call from oidc-provider)', async () => {
+    const port = await freePort();
+    const idpL = await startOidcProvider({
+      clients: [
+        { ...clientFor('a'), backchannelLogoutUri: `http://127.0.0.1:${port}/auth/backchannel-logout/a` },
+      ],
+    });
+    const app = keywardenWith({ a: oidcProvider('a', idpL.issuer) }, store);
+    const server = createServer(app.app);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const browser = new BrowserSession(app.app);
+      await loginThroughIdp(browser, '/auth/login/a', 'walt');
+      await browser.get('/auth/session').expect(200);
+      await logoutAtIdp(browser, idpL);
+      let status = 200;
+      for (let attempt = 0; attempt < 20 && status === 200; attempt += 1) {
+        status = (await browser.get('/auth/session')).status;
+        if (status === 200) await sleep(100);
+      }
+      assert.equal(status, 401);
+      assert.ok(
+        app.logs.records().some((line) => line.event === 'session.revoked' && line.outcome === 'success'),
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await idpL.stop();
+    }
   });
 
   it('deletes every session of a sub when the token has no sid', async () => {

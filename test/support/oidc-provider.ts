@@ -21,6 +21,9 @@ import type { BrowserSession } from './browser-session.ts';
  *   Any username signs in; consent is implied; PKCE is required by the IdP; back-channel
  *   logout and RP-initiated logout are enabled; `sid` is in ID tokens.
  *
+ *   await logoutAtIdp(browser, idp)   the user signs out at the IdP; it sends back-channel logout
+ *                                     tokens to clients registered with a backchannelLogoutUri
+ *
  *   await loginThroughIdp(browser, '/auth/login/corp?returnTo=/app', 'alice')
  *     → { authorizationUrl, callbackPath, callback }  where `callback` is keywarden's answer to
  *       the callback (303 to returnTo when all went well) and the browser now holds the
@@ -118,6 +121,12 @@ export async function startOidcProvider(options: {
       rpInitiatedLogout: { enabled: true },
     },
     pkce: { required: () => true },
+    // oidc-provider refuses outgoing calls to loopback (SSRF protection); its back-channel
+    // logout calls here go to keywarden on 127.0.0.1/localhost by design.
+    fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _ssrfGuard, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx: unknown, sub: string) => ({
       accountId: sub,
@@ -242,6 +251,29 @@ async function throughIdp(browser: BrowserSession, authorizationUrl: URL, userna
     url = next;
   }
   throw new Error('too many redirects at the IdP');
+}
+
+/**
+ * Signs the browser out at the IdP itself (its end-session page, confirmed), as a user
+ * leaving another app of the same IdP would. The IdP then sends its back-channel logout
+ * tokens to every client of that IdP session that registered a `backchannelLogoutUri`.
+ */
+export async function logoutAtIdp(browser: BrowserSession, idp: Pick<TestIdp, 'issuer'>): Promise<void> {
+  const cookie = () => [...browser.idpJar].map(([name, value]) => `${name}=${value}`).join('; ');
+  const page = await fetch(`${idp.issuer}/session/end`, { headers: { cookie: cookie() } });
+  browser.store(page.headers.getSetCookie(), browser.idpJar);
+  const html = await page.text();
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+  if (!xsrf || !action) throw new Error(`no logout form at the IdP (${page.status})`);
+  const confirm = await fetch(new URL(action, idp.issuer), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+  });
+  browser.store(confirm.headers.getSetCookie(), browser.idpJar);
+  if (confirm.status >= 400) throw new Error(`the IdP refused the logout (${confirm.status})`);
 }
 
 /**

@@ -66,6 +66,12 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
       rpInitiatedLogout: { enabled: true },
     },
     pkce: { required: () => true },
+    // oidc-provider refuses outgoing calls to loopback (SSRF protection); its back-channel
+    // logout calls here go to keywarden on 127.0.0.1/localhost by design.
+    fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _ssrfGuard, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    },
     interactions: {
       url: (_ctx: unknown, interaction: { uid: string }) => `${DEV_IDP_PATH}/interaction/${interaction.uid}`,
     },
