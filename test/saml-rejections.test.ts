@@ -190,9 +190,11 @@ describe('SAML responses that must be refused', () => {
       .send('RelayState=/x');
     assert.equal(empty.status, 401);
     assert.equal(auditFor(app, empty)?.reason, 'malformed');
+    // A genuine, unused response, but sent as JSON rather than the POST binding's form.
+    const posted = await signIn(new BrowserSession(app.app));
     const json = await new BrowserSession(app.app)
       .post('/auth/saml/corp/acs')
-      .send({ SAMLResponse: 'PHNhbWxwOlJlc3BvbnNlLz4=' });
+      .send({ SAMLResponse: posted.SAMLResponse });
     assert.equal(json.status, 401);
     assert.equal(auditFor(app, json)?.reason, 'malformed');
   });

@@ -212,6 +212,8 @@ export class SamlLoginProvider implements LoginProvider {
   }
 
   async #acceptResponse(req: Request, res: Response): Promise<void> {
+    // The POST binding is a form post; a JSON body parsed by the app-wide parser is not one.
+    if (!req.is('application/x-www-form-urlencoded')) throw new SamlRejection('malformed');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const samlResponse = body.SAMLResponse;
     const xml = decodeBase64Message(samlResponse);
@@ -322,6 +324,7 @@ export class SamlLoginProvider implements LoginProvider {
 
   /** HTTP-POST binding: an enveloped XML signature, which node-saml requires for both message kinds. */
   async #postBindingLogout(req: Request, res: Response): Promise<void> {
+    if (!req.is('application/x-www-form-urlencoded')) throw new SamlRejection('malformed');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const relayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
     if (body.SAMLRequest !== undefined) {
