@@ -194,6 +194,57 @@ describe('OIDC sign-in round trip', () => {
     }
   });
 
+  it('keeps the IdP session alive with the refresh token, and ends when the IdP refuses it', async () => {
+    const idpR = await startOidcProvider({
+      clients: [{ ...clientFor('r'), refreshTokens: true }],
+      accessTokenTtlSeconds: 1,
+    });
+    try {
+      const app = keywardenWith(
+        {
+          r: oidcProvider('r', idpR.issuer, {
+            scopes: ['openid', 'profile', 'offline_access'],
+            authParams: { prompt: 'consent' },
+            refreshTokens: true,
+          }),
+        },
+        store,
+      );
+      const browser = new BrowserSession(app.app);
+      const { callback } = await loginThroughIdp(browser, '/auth/login/r', 'rory');
+      assert.equal(callback?.status, 303, JSON.stringify(callback?.body));
+      const key = `sess:${browser.sessionId()}`;
+      const before = JSON.parse((await store.get(key))!).auth.idp;
+      assert.ok(before.refreshToken, 'a refresh token is kept server-side');
+
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const tokenCalls = idpR.requests.token;
+      await browser.get('/auth/session').expect(200);
+      assert.equal(idpR.requests.token, tokenCalls + 1, 'the expired access token was refreshed');
+      const after = JSON.parse((await store.get(key))!).auth.idp;
+      assert.ok(after.accessTokenExpiresAt > before.accessTokenExpiresAt);
+      kw.logs.assertNoneContain([before.refreshToken, after.refreshToken]);
+
+      // The IdP revokes the refresh token (an admin, a password change...): the next refresh
+      // fails and the keywarden session ends with it.
+      const client = clientFor('r');
+      const revoked = await fetch(`${idpR.issuer}/token/revocation`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token: after.refreshToken, token_type_hint: 'refresh_token' }).toString(),
+      });
+      assert.equal(revoked.status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      assertProblem(await browser.get('/auth/session'), 401, 'unauthenticated');
+      assert.equal(await store.get(key), null);
+    } finally {
+      await idpR.stop();
+    }
+  });
+
   it('answers 404 for an unknown provider and 400 when the request did not come over HTTPS', async () => {
     assertProblem(await new BrowserSession(kw.app).get('/auth/login/nope'), 404, 'unknown_provider');
     const plain = new BrowserSession(kw.app, { forwardedProto: undefined });

@@ -18,8 +18,13 @@ import type { BrowserSession } from './browser-session.ts';
  *                                   the IdP's key (or `key`), for hostile-token tests
  *     idp.requests                  {discovery, authorization, token, jwks} counters
  *     idp.stop() / idp.start()      take it down and bring it back on the same port
+ *   Options: `accessTokenTtlSeconds` (default 3600); per client `refreshTokens: true` adds the
+ *   refresh_token grant (ask with scope offline_access and prompt=consent: the consent step is
+ *   granted automatically), `tokenEndpointAuthMethod` + `jwks` for private_key_jwt,
+ *   `backchannelLogoutUri`, `postLogoutRedirectUris`.
  *   Any username signs in; consent is implied; PKCE is required by the IdP; back-channel
- *   logout and RP-initiated logout are enabled; `sid` is in ID tokens.
+ *   logout, RP-initiated logout and token revocation (`/token/revocation`) are enabled; `sid`
+ *   is in ID tokens.
  *
  *   await logoutAtIdp(browser, idp)   the user signs out at the IdP; it sends back-channel logout
  *                                     tokens to clients registered with a backchannelLogoutUri
@@ -43,6 +48,8 @@ export interface TestIdpClient {
   jwks?: { keys: JWK[] };
   backchannelLogoutUri?: string;
   postLogoutRedirectUris?: string[];
+  /** Add `refresh_token` to the client's grant types (asked with offline_access + prompt=consent). */
+  refreshTokens?: boolean;
 }
 
 export interface TestIdp {
@@ -75,6 +82,8 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 export async function startOidcProvider(options: {
   clients: TestIdpClient[];
   port?: number;
+  /** Access token lifetime (default one hour), to exercise refresh. */
+  accessTokenTtlSeconds?: number;
 }): Promise<TestIdp> {
   const accounts = new Map<string, Record<string, unknown>>();
   const requests = { discovery: 0, authorization: 0, token: 0, jwks: 0 };
@@ -110,7 +119,17 @@ export async function startOidcProvider(options: {
         ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true }
         : {}),
       ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
+      ...(client.refreshTokens ? { grant_types: ['authorization_code', 'refresh_token'] } : {}),
     })),
+    ttl: {
+      AccessToken: options.accessTokenTtlSeconds ?? 3_600,
+      AuthorizationCode: 60,
+      IdToken: 3_600,
+      Interaction: 600,
+      Grant: 86_400,
+      Session: 86_400,
+      RefreshToken: 86_400,
+    },
     jwks: { keys: [privateJwk] },
     cookies: { keys: [randomBytes(16).toString('hex')] },
     claims: { openid: ['sub'], profile: ['name'], email: ['email'], groups: ['groups'] },
@@ -119,6 +138,7 @@ export async function startOidcProvider(options: {
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      revocation: { enabled: true },
     },
     pkce: { required: () => true },
     // oidc-provider refuses outgoing calls to loopback (SSRF protection); its back-channel
@@ -167,13 +187,29 @@ export async function startOidcProvider(options: {
       return;
     }
     (async () => {
-      await provider.interactionDetails(req, res);
+      const details = await provider.interactionDetails(req, res);
       if (req.method !== 'POST') {
         res.setHeader('Content-Type', 'text/html');
         res.end(`<form method="post"><input name="login"></form>`);
         return;
       }
       const login = (await readForm(req)).get('login') ?? '';
+      if (details.prompt.name === 'consent') {
+        // An explicit consent step (prompt=consent, which refresh tokens need) is granted at once.
+        const grant = new provider.Grant({
+          clientId: String(details.params.client_id),
+          accountId: details.session?.accountId ?? '',
+        });
+        grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+        const grantId = await grant.save();
+        await provider.interactionFinished(
+          req,
+          res,
+          { consent: { grantId } },
+          { mergeWithLastSubmission: true },
+        );
+        return;
+      }
       await provider.interactionFinished(
         req,
         res,
