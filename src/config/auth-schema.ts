@@ -132,7 +132,8 @@ interface AuthCheckInput {
 export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): void {
   const production = config.env === 'production';
   for (const [name, provider] of Object.entries(config.auth.providers)) {
-    if (provider.kind === 'saml') checkSamlProvider(provider, ['auth', 'providers', name], ctx, { production });
+    if (provider.kind === 'saml')
+      checkSamlProvider(provider, ['auth', 'providers', name], ctx, { production });
     if (provider.kind !== 'oidc') continue;
     const path = ['auth', 'providers', name];
     if (provider.clientAuthMethod === 'private_key_jwt') {
@@ -168,7 +169,7 @@ export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): v
     }
     const provider = config.auth.providers[devIdp.provider];
     const expectedIssuer = `${config.server.publicUrl.replace(/\/$/, '')}/dev-idp`;
-    if (!provider || provider.kind !== 'oidc') {
+    if (provider?.kind !== 'oidc') {
       ctx.addIssue({
         code: 'custom',
         path: ['auth', 'devIdp', 'provider'],
