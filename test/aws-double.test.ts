@@ -797,12 +797,12 @@ describe('S3', () => {
     assert.ok(UploadId);
     const etags: string[] = [];
     for (const [i, body] of [part1, part2].entries()) {
-      const partUrl = await getSignedUrl(
+      const partUrl: string = await getSignedUrl(
         s3,
         new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1 }),
         { expiresIn: 300 },
       );
-      const res = await fetch(partUrl, { method: 'PUT', body });
+      const res: Response = await fetch(partUrl, { method: 'PUT', body });
       assert.equal(res.status, 200, await res.text());
       etags.push(res.headers.get('etag')!);
     }

@@ -678,7 +678,7 @@ export class S3Service {
     const form = await new Request('http://localhost/', {
       method: 'POST',
       headers: { 'content-type': header(req, 'content-type') ?? '' },
-      body: req.body,
+      body: new Uint8Array(req.body),
     })
       .formData()
       .catch(() => {
