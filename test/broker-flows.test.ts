@@ -287,6 +287,23 @@ describe('credential flows: exact AWS parameters', () => {
     assert.equal(after.filter((input) => input.IdentityId !== undefined).length, 1, 'linked only once');
   });
 
+  it('a burst of first requests after sign-in links the guest identity once and vends once', async () => {
+    h = harness('basic');
+    mockDeveloperToken(h, GUEST_IDENTITY);
+    h.sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDS() });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        h.services.broker.getCredentials({ principal: alice, guestIdentityId: GUEST_IDENTITY }),
+      ),
+    );
+    assert.ok(results.every((result) => result.identityId === GUEST_IDENTITY));
+    const inputs = h.cognito
+      .commandCalls(GetOpenIdTokenForDeveloperIdentityCommand)
+      .map((call) => call.args[0].input);
+    assert.equal(inputs.filter((input) => input.IdentityId === GUEST_IDENTITY).length, 1);
+    assert.equal(h.sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, 1);
+  });
+
   it('a guest identity already owned by another login (ResourceConflictException) is left alone', async () => {
     h = harness('basic');
     h.cognito

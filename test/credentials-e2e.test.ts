@@ -131,6 +131,17 @@ describe('credentials end to end (OIDC sign-in, AWS test double)', () => {
     ]);
     assert.ok(Math.abs(new Date(expiration).getTime() - Date.now() - 900_000) < 5_000);
 
+    const audit = kw.logs
+      .records()
+      .find((record) => record.event === 'credentials.issued' && record.identityId === identityId);
+    assert.ok(audit, 'one audit record per issue');
+    assert.equal(audit.role, 'reader');
+    assert.equal(audit.scope, 'own');
+    assert.equal(audit.provider, 'corp');
+    assert.equal(audit.expiresAt, expiration);
+    assert.ok(audit.requestId && audit.sourceIp);
+    assert.ok(!JSON.stringify(audit).includes(credentials.secretAccessKey));
+
     const session = await browser.get('/auth/session');
     assert.equal(session.body.identityId, identityId, 'GET /auth/session shows the identity id');
     assert.deepEqual(session.body.allowedRoles, ['reader']);

@@ -53,6 +53,8 @@ function isResourceConflict(error: unknown): boolean {
 export class IdentityResolver {
   readonly #deps: IdentityResolverDeps;
   readonly #aws: AwsCallContext;
+  /** Links in progress in this process, so a burst of first requests after sign-in links once. */
+  readonly #linking = new Map<string, Promise<OpenIdToken>>();
 
   constructor(deps: IdentityResolverDeps) {
     this.#deps = deps;
@@ -127,6 +129,21 @@ export class IdentityResolver {
     if (!guestId || !linkedKey || (await this.#deps.store.get(linkedKey)) !== null) {
       return this.#developerToken(principal, undefined);
     }
+    const running = this.#linking.get(linkedKey);
+    if (running) return running;
+    const linking = this.#link(principal, guestId, linkedKey, options).finally(() =>
+      this.#linking.delete(linkedKey),
+    );
+    this.#linking.set(linkedKey, linking);
+    return linking;
+  }
+
+  async #link(
+    principal: Principal,
+    guestId: string,
+    linkedKey: string,
+    options: { requestId?: string; sourceIp?: string },
+  ): Promise<OpenIdToken> {
     const audit = {
       requestId: options.requestId,
       sourceIp: options.sourceIp,
