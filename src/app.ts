@@ -3,6 +3,10 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createBearerAuthenticator } from './auth/bearer/bearer-authenticator.ts';
 import { createDevIdp, DEV_IDP_PATH } from './auth/dev-idp/dev-idp.ts';
+import { cliTokenAuthenticator } from './auth/device/cli-token-authenticator.ts';
+import { CliTokens } from './auth/device/cli-tokens.ts';
+import { DeviceAuthorizations } from './auth/device/device-authorizations.ts';
+import { deviceRoutes } from './auth/device/device-routes.ts';
 import { guestTokenAuthenticator } from './auth/guest/guest-token-authenticator.ts';
 import { createLoginProviders, keepSessionsAlive } from './auth/providers.ts';
 import { sessionAuthenticator } from './auth/session/session.ts';
@@ -25,6 +29,7 @@ import { openApiRoutes } from './http/routes/openapi.ts';
 import { presignRoutes } from './http/routes/presign.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { portalRoutes } from './portal/portal-routes.ts';
 import { brokerCredentialSource } from './presign/broker-credentials.ts';
 import { createPresignService } from './presign/presign-service.ts';
 import type { StateStore } from './store/types.ts';
@@ -60,6 +65,11 @@ export function createApp(deps: AppDeps): Express {
     audit,
     awsClients: deps.awsClients,
   });
+  // The CLI's sign-in (RFC 8628 device grant, approved in the portal) and the tokens it yields.
+  const cliTokens = new CliTokens(store, config.portal.device.tokenTtlSeconds);
+  const devices = config.portal.device.enabled
+    ? new DeviceAuthorizations(store, config.portal.device)
+    : undefined;
 
   const app = express();
   app.disable('x-powered-by');
@@ -83,8 +93,10 @@ export function createApp(deps: AppDeps): Express {
   // The browser session (cookie → server-side record); a store failure here is a 503.
   app.use(createSessionMiddleware({ config, store, logger }));
 
-  // Who is calling: bearer token, then guest token, then session cookie (see authenticate.ts).
+  // Who is calling: CLI token (`Bearer kwcli_…`), bearer JWT, then guest token, then session
+  // cookie (see authenticate.ts).
   const authenticators: Authenticator[] = [
+    cliTokenAuthenticator({ tokens: cliTokens, audit }),
     createBearerAuthenticator({ config: config.bearer, logger, audit, metrics }),
     guestTokenAuthenticator(credentials.guestTokens),
     sessionAuthenticator({ keepAlive: keepSessionsAlive(loginProviders) }),
@@ -112,6 +124,23 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(credentialRoutes({ broker: credentials.broker, rateLimit, audit, metrics }));
+  if (devices)
+    app.use(deviceRoutes({ config, authorizations: devices, tokens: cliTokens, rateLimit, audit }));
+  if (config.portal.enabled) {
+    app.use(
+      portalRoutes({
+        config,
+        providers: loginProviders,
+        broker: credentials.broker,
+        devices,
+        store,
+        rateLimit,
+        audit,
+        metrics,
+        logger,
+      }),
+    );
+  }
   app.use(
     presignRoutes({
       service: createPresignService({

@@ -10,6 +10,7 @@ import {
 } from './aws-schema.ts';
 import { bearerSchema, checkBearerConfig } from './bearer-schema.ts';
 import { checkPresignConfig, presignSchema } from './buckets-schema.ts';
+import { checkPortalConfig, portalSchema } from './portal-schema.ts';
 import { checkSessionConfig, sessionSchema, sessionSecretPaths } from './session-schema.ts';
 
 /**
@@ -164,6 +165,7 @@ export const configSchema = z.strictObject({
   cache: cacheSchema.prefault({}),
   guests: guestsSchema.prefault({}),
   presign: presignSchema.prefault({}),
+  portal: portalSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -189,6 +191,7 @@ export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkAuthConfig(config, ctx);
   checkSessionConfig(config, ctx);
   checkCredentialsConfig(config, ctx);
+  checkPortalConfig(config, ctx);
   checkPresignConfig(config.presign, ctx, {
     roles: Object.keys(config.credentials.roles),
     scopes: Object.keys(config.credentials.scopes),

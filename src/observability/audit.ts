@@ -15,7 +15,12 @@ export type AuditEventName =
   | 'credentials.denied'
   | 'presign.issued'
   | 'presign.denied'
-  | 'saml.replay_rejected';
+  | 'saml.replay_rejected'
+  | 'portal.console_signin'
+  | 'device.approved'
+  | 'device.denied'
+  | 'cli_token.issued'
+  | 'cli_token.revoked';
 
 export interface AuditFields {
   outcome: 'success' | 'failure' | 'denied';

@@ -69,6 +69,9 @@ const SECRET_QUERY_PARAMS = new Set(
     'guesttoken',
     'user_code',
     'device_code',
+    // AWS console federation: the sign-in token, and the credentials getSigninToken takes.
+    'signintoken',
+    'session',
   ].map((name) => name.toLowerCase()),
 );
 

@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { StateStore } from '../../store/types.ts';
+import type { Principal } from '../principal.ts';
+
+/**
+ * The keywarden CLI's token, what a device approval yields: 256 random bits with a `kwcli_`
+ * prefix (recognisable to secret scanners, and how the authenticator tells it from a JWT),
+ * kept in the store only as a SHA-256 digest, bound to the principal as it was at approval
+ * (its claims, so role mapping sees the same groups), with an absolute expiry and no renewal.
+ * Each user's tokens are indexed so they can all be revoked at once.
+ */
+export const CLI_TOKEN_PREFIX = 'kwcli_';
+const TOKEN_SHAPE = /^kwcli_[A-Za-z0-9_-]{43}$/;
+
+export interface CliTokenRecord {
+  readonly principal: Principal;
+  readonly clientId: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
+const tokenKey = (tokenDigest: string) => `cli:tok:${tokenDigest}`;
+const userIndexKey = (provider: string, subject: string) => `cli:sub:${provider}:${subject}`;
+
+export function looksLikeCliToken(value: string): boolean {
+  return TOKEN_SHAPE.test(value);
+}
+
+export class CliTokens {
+  readonly #store: StateStore;
+  readonly #ttlMs: number;
+
+  constructor(store: StateStore, ttlSeconds: number) {
+    this.#store = store;
+    this.#ttlMs = ttlSeconds * 1000;
+  }
+
+  /** A new token; the caller hands it over once and never logs it. */
+  async issue(principal: Principal, clientId: string): Promise<{ token: string; record: CliTokenRecord }> {
+    const token = `${CLI_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const issuedAt = Date.now();
+    const record: CliTokenRecord = { principal, clientId, issuedAt, expiresAt: issuedAt + this.#ttlMs };
+    const tokenDigest = digest(token);
+    await this.#store.set(tokenKey(tokenDigest), JSON.stringify(record), { ttlMs: this.#ttlMs });
+    await this.#store.addToSet(
+      userIndexKey(principal.provider, principal.subject),
+      [tokenDigest],
+      this.#ttlMs,
+    );
+    return { token, record };
+  }
+
+  /** The record of a live token, or undefined for an unknown, expired, revoked or malformed one. */
+  async resolve(token: string): Promise<CliTokenRecord | undefined> {
+    if (!looksLikeCliToken(token)) return undefined;
+    const raw = await this.#store.get(tokenKey(digest(token)));
+    if (raw === null) return undefined;
+    const record = JSON.parse(raw) as CliTokenRecord;
+    return record.expiresAt > Date.now() ? record : undefined;
+  }
+
+  /** Revokes one token; answers its record when it was live. */
+  async revoke(token: string): Promise<CliTokenRecord | undefined> {
+    if (!looksLikeCliToken(token)) return undefined;
+    const tokenDigest = digest(token);
+    const raw = await this.#store.take(tokenKey(tokenDigest));
+    if (raw === null) return undefined;
+    const record = JSON.parse(raw) as CliTokenRecord;
+    await this.#store.removeFromSet(userIndexKey(record.principal.provider, record.principal.subject), [
+      tokenDigest,
+    ]);
+    return record;
+  }
+
+  /** Revokes every CLI token of a user (sign-out everywhere, IdP logout); answers how many were live. */
+  async revokeAll(provider: string, subject: string): Promise<number> {
+    const index = userIndexKey(provider, subject);
+    const digests = await this.#store.setMembers(index);
+    const deleted = digests.length > 0 ? await this.#store.delete(...digests.map(tokenKey)) : 0;
+    await this.#store.delete(index);
+    return deleted;
+  }
+}

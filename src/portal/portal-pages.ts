@@ -1,0 +1,236 @@
+import type { AllowedRole } from '../broker/role-mapping.ts';
+import type { AwsCredentials } from '../cache/credential-cache.ts';
+import {
+  credentialProcessProfile,
+  credentialsFileProfile,
+  powerShellVariables,
+  profileName,
+  shellExports,
+} from './credential-snippets.ts';
+import { type Html, html } from './html.ts';
+import { copyBlock, csrfField, page, type SignedInUser } from './portal-layout.ts';
+import type { AccountGroup } from './role-groups.ts';
+
+/** What every page needs to know about the site. */
+export interface SiteInfo {
+  readonly site: string;
+  /** keywarden's public URL, for the CLI instructions. */
+  readonly publicUrl: string;
+  /** The CLI command as installed (`portal.cliCommand`). */
+  readonly cliCommand: string;
+  /** Whether device sign-in (and so the CLI) is available. */
+  readonly cliEnabled: boolean;
+}
+
+export interface ProviderLink {
+  readonly name: string;
+  readonly displayName: string;
+}
+
+export function durationLabel(seconds: number): string {
+  if (seconds % 3600 === 0) return seconds === 3600 ? '1 hour' : `${seconds / 3600} hours`;
+  if (seconds % 60 === 0) return `${seconds / 60} minutes`;
+  return `${seconds} seconds`;
+}
+
+function utcTime(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The sign-in chooser: one link per configured provider, each coming back to `returnTo`. */
+export function signInPage(
+  info: SiteInfo,
+  providers: readonly ProviderLink[],
+  options: { returnTo: string; title?: string; lead?: string },
+): Html {
+  const title = options.title ?? 'Sign in';
+  return page({
+    site: info.site,
+    title,
+    body: html`<h1>${title}</h1>
+<p>${options.lead ?? 'Sign in with your organisation account to see the AWS roles you may use.'}</p>
+${
+  providers.length === 0
+    ? html`<p class="warning">No sign-in provider is configured. Ask your administrator.</p>`
+    : html`<ul class="providers">
+${providers.map(
+  (provider) =>
+    html`<li><a href="/auth/login/${encodeURIComponent(provider.name)}?returnTo=${encodeURIComponent(options.returnTo)}">Sign in with ${provider.displayName}</a></li>
+`,
+)}</ul>`
+}`,
+  });
+}
+
+function roleCard(
+  info: SiteInfo,
+  role: AllowedRole,
+  csrfToken: string,
+  durations: readonly number[],
+  defaultDuration: number,
+): Html {
+  const id = `role-${profileName(role.name)}`;
+  const snippet = credentialProcessProfile({
+    command: info.cliCommand,
+    url: info.publicUrl,
+    role: role.name,
+  });
+  return html`<li class="role" id="${id}">
+<h3>${role.displayName}</h3>
+<p class="muted">${role.name} · <code>${role.arn}</code></p>
+<form method="post" action="/portal/credentials">
+${csrfField(csrfToken)}
+<input type="hidden" name="role" value="${role.name}">
+${
+  durations.length > 1
+    ? html`<label for="${id}-duration">Valid for</label>
+<select id="${id}-duration" name="durationSeconds">
+${durations.map(
+  (seconds) =>
+    html`<option value="${seconds}"${seconds === defaultDuration ? html` selected` : ''}>${durationLabel(seconds)}</option>`,
+)}
+</select>`
+    : ''
+}
+<button type="submit">Get credentials<span class="visually-hidden"> for ${role.displayName}</span></button>
+</form>
+<form method="post" action="/portal/console">
+${csrfField(csrfToken)}
+<input type="hidden" name="role" value="${role.name}">
+<button type="submit" class="secondary">Open console<span class="visually-hidden"> as ${role.displayName}</span></button>
+</form>
+${
+  info.cliEnabled
+    ? html`<details>
+<summary>Use with the aws CLI (<code>aws --profile ${profileName(role.name)}</code>)</summary>
+<p>Add this profile to <code>~/.aws/config</code>:</p>
+${copyBlock(`${id}-config`, `~/.aws/config profile for ${role.displayName}`, snippet)}
+</details>`
+    : ''
+}
+</li>`;
+}
+
+/** The signed-in home page: the roles this user may take, by account; or why there are none. */
+export function rolesPage(
+  info: SiteInfo,
+  user: SignedInUser,
+  groups: readonly AccountGroup[],
+  options: {
+    durationsFor: (role: AllowedRole) => readonly number[];
+    defaultDuration: (role: AllowedRole) => number;
+  },
+): Html {
+  if (groups.length === 0) {
+    return page({
+      site: info.site,
+      title: 'No AWS roles',
+      user,
+      body: html`<h1>No AWS roles</h1>
+<p class="notice">You are signed in as <strong>${user.name}</strong>, but none of your groups grants an AWS role here,
+so there are no credentials to take.</p>
+<p>If you need access, ask your administrator to add you to a group that has a role. Sign out and in again after
+your groups change.</p>`,
+    });
+  }
+  return page({
+    site: info.site,
+    title: 'Your AWS roles',
+    user,
+    body: html`<h1>Your AWS roles</h1>
+<p>Take short-lived credentials for your shell, or open the AWS console as one of these roles.</p>
+${groups.map(
+  (group) => html`<section aria-labelledby="acct-${group.accountId ?? profileName(group.heading)}">
+<h2 id="acct-${group.accountId ?? profileName(group.heading)}">${group.heading}${
+    group.accountId && !group.heading.includes(group.accountId)
+      ? html` <span class="muted">(${group.accountId})</span>`
+      : ''
+  }</h2>
+<ul class="roles">
+${group.roles.map((role) => roleCard(info, role, user.csrfToken, options.durationsFor(role), options.defaultDuration(role)))}
+</ul>
+</section>
+`,
+)}
+${
+  info.cliEnabled
+    ? html`<section aria-labelledby="cli">
+<h2 id="cli">Command line</h2>
+<p>Sign the <code>keywarden</code> CLI in once; it then fetches fresh credentials whenever the AWS CLI or an SDK
+needs them (through the <code>credential_process</code> profiles above):</p>
+${copyBlock('cli-login', 'CLI sign-in command', `${info.cliCommand} login --url ${info.publicUrl}`)}
+</section>`
+    : ''
+}`,
+  });
+}
+
+/** Freshly issued credentials, in three shapes plus the profile for the long run. */
+export function credentialsPage(
+  info: SiteInfo,
+  user: SignedInUser,
+  role: AllowedRole,
+  credentials: AwsCredentials,
+): Html {
+  const expires = credentials.expiration;
+  return page({
+    site: info.site,
+    title: `Credentials for ${role.displayName}`,
+    user,
+    body: html`<h1>Credentials for ${role.displayName}</h1>
+<p>Role <code>${role.arn}</code>. Valid until <time datetime="${expires.toISOString()}">${utcTime(expires)}</time>
+(<span data-expires-at="${expires.toISOString()}" role="timer" aria-live="off">${durationLabel(
+      Math.max(0, Math.round((expires.getTime() - Date.now()) / 60_000)) * 60,
+    )} left</span>).</p>
+<p class="warning">These credentials act as you. Do not share them or commit them anywhere.</p>
+<h2>macOS and Linux (bash, zsh)</h2>
+${copyBlock('exports', 'shell export lines', shellExports(credentials))}
+<h2>AWS credentials file (<code>~/.aws/credentials</code>)</h2>
+${copyBlock('profile', 'credentials file profile', credentialsFileProfile(role.name, credentials))}
+<h2>Windows PowerShell</h2>
+${copyBlock('powershell', 'PowerShell variables', powerShellVariables(credentials))}
+${
+  info.cliEnabled
+    ? html`<h2>Always fresh: a <code>~/.aws/config</code> profile</h2>
+<p>Instead of pasting credentials every hour, let the AWS CLI ask keywarden (after <code>${info.cliCommand} login --url ${info.publicUrl}</code>):</p>
+${copyBlock(
+  'config',
+  '~/.aws/config profile',
+  credentialProcessProfile({ command: info.cliCommand, url: info.publicUrl, role: role.name }),
+)}`
+    : ''
+}
+<p><a href="/portal">Back to your roles</a></p>`,
+  });
+}
+
+export function signedOutPage(info: SiteInfo, idpLogoutUrl: string | undefined): Html {
+  return page({
+    site: info.site,
+    title: 'Signed out',
+    body: html`<h1>Signed out</h1>
+<p>Your keywarden session has ended. Credentials already issued stay valid until they expire.</p>
+${idpLogoutUrl ? html`<p><a href="${idpLogoutUrl}">Also sign out of your organisation account</a></p>` : ''}
+<p><a href="/portal">Sign in again</a></p>`,
+  });
+}
+
+export function errorPage(
+  info: SiteInfo,
+  options: {
+    status: number;
+    title: string;
+    message: string;
+    user?: SignedInUser | undefined;
+    signIn?: boolean;
+  },
+): Html {
+  return page({
+    site: info.site,
+    title: options.title,
+    user: options.user,
+    body: html`<h1>${options.title}</h1>
+<p>${options.message}</p>
+<p><a href="/portal">${options.signIn ? 'Sign in' : 'Back to your roles'}</a></p>`,
+  });
+}

@@ -1,0 +1,433 @@
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from 'express';
+import type { Logger } from 'pino';
+import type { DeviceAuthorizations } from '../auth/device/device-authorizations.ts';
+import { formatUserCode, normalizeUserCode } from '../auth/device/user-code.ts';
+import { userCodeAttempts } from '../auth/device/user-code-attempts.ts';
+import type { LoginProviders } from '../auth/providers.ts';
+import { currentSession, endSession } from '../auth/session/session.ts';
+import type { CredentialBroker, IssuedCredentials } from '../broker/credential-broker.ts';
+import type { AllowedRole } from '../broker/role-mapping.ts';
+import { MIN_SESSION_SECONDS } from '../config/aws-schema.ts';
+import type { Config } from '../config/schema.ts';
+import {
+  BadRequestError,
+  ForbiddenError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../http/errors.ts';
+import { toKeywardenError } from '../http/middleware/error-handler.ts';
+import type { RateLimits } from '../http/middleware/rate-limit.ts';
+import type { AuditLog } from '../observability/audit.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { StateStore } from '../store/types.ts';
+import { consoleLoginUrl, signinToken } from './console-federation.ts';
+import { csrfTokenFor, csrfTokenValid } from './csrf-token.ts';
+import { deviceConfirmPage, deviceDonePage, deviceEntryPage } from './device-pages.ts';
+import type { Html } from './html.ts';
+import { PORTAL_SCRIPT, PORTAL_STYLES, type PortalAsset } from './portal-assets.ts';
+import { portalPageHeaders } from './portal-csp.ts';
+import type { SignedInUser } from './portal-layout.ts';
+import {
+  credentialsPage,
+  errorPage,
+  rolesPage,
+  type SiteInfo,
+  signedOutPage,
+  signInPage,
+} from './portal-pages.ts';
+import { groupRolesByAccount } from './role-groups.ts';
+
+export interface PortalRoutesDeps {
+  config: Readonly<Config>;
+  providers: LoginProviders;
+  broker: CredentialBroker;
+  /** The device authorization grant's pending requests; absent when `portal.device.enabled` is off. */
+  devices?: DeviceAuthorizations | undefined;
+  store: StateStore;
+  rateLimit: RateLimits;
+  audit: AuditLog;
+  metrics: Metrics;
+  logger: Logger;
+  /** For tests that break the federation endpoint. */
+  fetchImpl?: typeof fetch;
+}
+
+const ROLE_NAME = /^[a-zA-Z][\w.-]{0,63}$/;
+const DURATION_CHOICES = [900, 1_800, 3_600, 7_200, 14_400, 28_800, 43_200];
+
+const ERROR_TITLES: Record<number, string> = {
+  400: 'That request was not valid',
+  401: 'Please sign in',
+  403: 'Not allowed',
+  404: 'Not found',
+  413: 'That request was too large',
+  415: 'That request was not valid',
+  429: 'Too many requests',
+  503: 'Temporarily unavailable',
+};
+
+/** The signed-in portal user: a browser session of a user (not a guest, not a bearer caller). */
+function portalUser(req: Request): SignedInUser | undefined {
+  const principal = req.scope.principal;
+  if (principal?.kind !== 'user' || req.scope.authMethod !== 'session') return undefined;
+  const { name, email } = principal.claims;
+  return {
+    name:
+      typeof name === 'string' && name
+        ? name
+        : typeof email === 'string' && email
+          ? email
+          : principal.subject,
+    csrfToken: csrfTokenFor(req),
+  };
+}
+
+function send(res: Response, body: Html, status = 200): void {
+  res.status(status).type('html').send(body.toString());
+}
+
+function formField(req: Request, name: string): string | undefined {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The enterprise portal: sign-in chooser, the user's roles by account, credentials for the
+ * shell, the AWS console, the device approval page for the CLI, and sign-out. Server-rendered
+ * HTML (escaped by the `html` template), classic forms with a synchronizer CSRF token, one
+ * static script and stylesheet under a strict CSP; every page works without script.
+ */
+export function portalRoutes(deps: PortalRoutesDeps): Router {
+  const { config, providers, broker, devices, audit, metrics, logger } = deps;
+  const publicUrl = config.server.publicUrl.replace(/\/+$/, '');
+  const publicOrigin = new URL(publicUrl).origin;
+  const info: SiteInfo = {
+    site: config.portal.title,
+    publicUrl,
+    cliCommand: config.portal.cliCommand,
+    cliEnabled: config.portal.device.enabled,
+  };
+  const federation = {
+    config: config.portal,
+    issuer: `${publicUrl}/portal`,
+    ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+  };
+  const providerLinks = [...providers.values()].map((provider) => ({
+    name: provider.name,
+    displayName: provider.displayName,
+  }));
+  const router = Router();
+  const headers = portalPageHeaders(config.portal.federationEndpoint);
+  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+
+  const durationsFor = (role: AllowedRole): number[] =>
+    config.aws.pool.flow === 'enhanced'
+      ? []
+      : DURATION_CHOICES.filter(
+          (seconds) => seconds >= MIN_SESSION_SECONDS && seconds <= role.maxSessionDuration,
+        );
+  const defaultDuration = (role: AllowedRole): number =>
+    Math.min(config.credentials.defaultDurationSeconds, role.maxSessionDuration);
+
+  // ---- middleware for the POST forms ------------------------------------------------------
+
+  const formOnly: RequestHandler = (req, _res, next) => {
+    if (!req.is('application/x-www-form-urlencoded'))
+      return next(new UnsupportedMediaTypeError('Expected a form submission.'));
+    next();
+  };
+  const signedIn: RequestHandler = (req, _res, next) => {
+    if (!portalUser(req))
+      return next(new UnauthorizedError('Your session has ended. Sign in again to continue.'));
+    next();
+  };
+  const csrfChecked: RequestHandler = (req, _res, next) => {
+    if (csrfTokenValid(req, publicOrigin)) return next();
+    audit.record('csrf.rejected', {
+      outcome: 'denied',
+      requestId: req.scope.requestId,
+      sourceIp: req.ip,
+      reason: 'portal form without a valid token',
+    });
+    next(
+      new ForbiddenError(
+        'This form has expired or did not come from this site. Go back, reload and try again.',
+        'csrf_token_invalid',
+      ),
+    );
+  };
+  const portalForm = [headers, form, formOnly, signedIn, csrfChecked];
+
+  /** Vends through the broker, as POST /credentials does, with the portal's audit trail. */
+  async function vend(
+    req: Request,
+    purpose: 'shell' | 'console',
+  ): Promise<{ issued: IssuedCredentials; role: AllowedRole }> {
+    const principal = req.scope.principal!;
+    const roleName = formField(req, 'role');
+    if (!roleName || !ROLE_NAME.test(roleName))
+      throw new BadRequestError('Choose a role.', 'invalid_request');
+    const durationField = formField(req, 'durationSeconds');
+    const durationSeconds =
+      durationField === undefined || durationField === '' ? undefined : Number(durationField);
+    if (durationSeconds !== undefined && !Number.isInteger(durationSeconds)) {
+      throw new BadRequestError('Choose how long the credentials should last.', 'invalid_duration');
+    }
+    const session = currentSession(req);
+    const base = {
+      requestId: req.scope.requestId,
+      sourceIp: req.ip,
+      provider: principal.provider,
+      subject: principal.subject,
+      channel: 'portal',
+      purpose,
+    };
+    try {
+      const issued = await broker.getCredentials({
+        principal,
+        role: roleName,
+        ...(session?.guestIdentityId ? { guestIdentityId: session.guestIdentityId } : {}),
+        ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+        requestId: req.scope.requestId,
+        ...(req.ip ? { sourceIp: req.ip } : {}),
+      });
+      if (session && session.identityId !== issued.identityId) session.identityId = issued.identityId;
+      req.scope.identityId = issued.identityId;
+      metrics.credentialVends.inc({ outcome: 'issued' });
+      audit.record('credentials.issued', {
+        ...base,
+        outcome: 'success',
+        identityId: issued.identityId,
+        role: issued.role,
+        ...(issued.scope ? { scope: issued.scope } : {}),
+        expiresAt: issued.credentials.expiration.toISOString(),
+        cache: issued.cache,
+      });
+      const role = broker.allowedRoles(principal).find((candidate) => candidate.name === issued.role);
+      if (!role) throw new ForbiddenError('This role is not allowed for this caller.', 'role_not_allowed');
+      return { issued, role };
+    } catch (error) {
+      const problem = toKeywardenError(error);
+      metrics.credentialVends.inc({
+        outcome:
+          problem.status === 403
+            ? 'denied'
+            : problem.status < 500
+              ? 'invalid'
+              : problem.status === 503
+                ? 'unavailable'
+                : 'error',
+      });
+      audit.record('credentials.denied', {
+        ...base,
+        outcome: problem.status < 500 ? 'denied' : 'failure',
+        reason: problem.code,
+      });
+      throw problem;
+    }
+  }
+
+  // ---- static assets ----------------------------------------------------------------------
+
+  const asset =
+    (file: PortalAsset): RequestHandler =>
+    (req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.setHeader('ETag', file.etag);
+      if (req.get('if-none-match') === file.etag) {
+        res.status(304).end();
+        return;
+      }
+      res.type(file.contentType).send(file.body);
+    };
+  router.get(PORTAL_SCRIPT.path, asset(PORTAL_SCRIPT));
+  router.get(PORTAL_STYLES.path, asset(PORTAL_STYLES));
+
+  // ---- pages ------------------------------------------------------------------------------
+
+  router.get('/portal', headers, (req, res) => {
+    const user = portalUser(req);
+    if (!user) {
+      send(res, signInPage(info, providerLinks, { returnTo: '/portal' }));
+      return;
+    }
+    const groups = groupRolesByAccount(broker.allowedRoles(req.scope.principal!), config.portal.accounts);
+    send(res, rolesPage(info, user, groups, { durationsFor, defaultDuration }));
+  });
+
+  router.post('/portal/credentials', ...portalForm, deps.rateLimit('credentials'), async (req, res) => {
+    const { issued, role } = await vend(req, 'shell');
+    send(res, credentialsPage(info, portalUser(req)!, role, issued.credentials));
+  });
+
+  router.post('/portal/console', ...portalForm, deps.rateLimit('credentials'), async (req, res) => {
+    const { issued } = await vend(req, 'console');
+    const token = await signinToken(issued.credentials, federation);
+    const principal = req.scope.principal!;
+    audit.record('portal.console_signin', {
+      outcome: 'success',
+      requestId: req.scope.requestId,
+      sourceIp: req.ip,
+      provider: principal.provider,
+      subject: principal.subject,
+      identityId: issued.identityId,
+      role: issued.role,
+    });
+    res.redirect(303, consoleLoginUrl(token, federation));
+  });
+
+  router.post('/portal/logout', headers, form, formOnly, async (req, res) => {
+    const record = currentSession(req);
+    if (!record) {
+      // Nothing to end; a forged sign-out of nobody does no harm.
+      send(res, signedOutPage(info, undefined));
+      return;
+    }
+    if (!csrfTokenValid(req, publicOrigin)) {
+      audit.record('csrf.rejected', {
+        outcome: 'denied',
+        requestId: req.scope.requestId,
+        sourceIp: req.ip,
+        reason: 'portal sign-out',
+      });
+      throw new ForbiddenError(
+        'This form has expired or did not come from this site. Go back, reload and try again.',
+        'csrf_token_invalid',
+      );
+    }
+    const logoutUrl = await providers.get(record.provider)?.logoutUrl?.(record);
+    await endSession(req);
+    audit.record('logout', {
+      outcome: 'success',
+      requestId: req.scope.requestId,
+      sourceIp: req.ip,
+      provider: record.provider,
+      subject: record.principal.subject,
+      channel: 'portal',
+    });
+    send(res, signedOutPage(info, logoutUrl));
+  });
+
+  // ---- device approval (the CLI's sign-in) ----------------------------------------------
+
+  if (devices) {
+    const attempt = userCodeAttempts({ store: deps.store, config: config.portal.device, metrics, audit });
+
+    router.get('/portal/device', headers, async (req, res) => {
+      const typed = req.query.user_code;
+      const user = portalUser(req);
+      if (!user) {
+        const code = normalizeUserCode(typed);
+        const returnTo = code ? `/portal/device?user_code=${formatUserCode(code)}` : '/portal/device';
+        send(
+          res,
+          signInPage(info, providerLinks, {
+            returnTo,
+            title: 'Sign in to approve a device',
+            lead: 'A command-line client is waiting for your approval. Sign in first.',
+          }),
+        );
+        return;
+      }
+      if (typed === undefined || typed === '') {
+        send(res, deviceEntryPage(info, user));
+        return;
+      }
+      await attempt(req);
+      const record = await devices.findPending(typed);
+      if (!record) {
+        send(
+          res,
+          deviceEntryPage(info, user, {
+            error: 'That code is not valid, was already used, or has expired. Check your terminal.',
+            value: typeof typed === 'string' ? typed.slice(0, 16) : '',
+          }),
+          404,
+        );
+        return;
+      }
+      send(res, deviceConfirmPage(info, user, record));
+    });
+
+    router.post('/portal/device', ...portalForm, async (req, res) => {
+      await attempt(req);
+      const user = portalUser(req)!;
+      const principal = req.scope.principal!;
+      const approve = formField(req, 'decision') === 'approve';
+      const decided = await devices.decide(
+        formField(req, 'user_code'),
+        approve ? { approve: true, principal } : { approve: false },
+      );
+      if (!decided) {
+        send(
+          res,
+          deviceEntryPage(info, user, {
+            error: 'That code is not valid, was already used, or has expired. Check your terminal.',
+          }),
+          404,
+        );
+        return;
+      }
+      audit.record(approve ? 'device.approved' : 'device.denied', {
+        outcome: approve ? 'success' : 'denied',
+        requestId: req.scope.requestId,
+        sourceIp: req.ip,
+        provider: principal.provider,
+        subject: principal.subject,
+        clientId: decided.clientId,
+        requestedFrom: decided.requestedFrom,
+      });
+      send(res, deviceDonePage(info, user, approve));
+    });
+  }
+
+  // ---- errors as pages --------------------------------------------------------------------
+
+  const pageErrors: ErrorRequestHandler = (error, req, res, next) => {
+    if (res.headersSent || !req.path.startsWith('/portal')) return next(error);
+    const problem = toKeywardenError(error);
+    if (problem.status >= 500) {
+      const cause = problem.cause ?? error;
+      logger.error(
+        {
+          requestId: req.scope.requestId,
+          code: problem.code,
+          status: problem.status,
+          err: cause instanceof Error ? { type: cause.name, message: cause.message } : undefined,
+        },
+        'portal request failed',
+      );
+    }
+    res.status(problem.status);
+    for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+    headers(req, res, () => undefined);
+    let user: SignedInUser | undefined;
+    try {
+      user = portalUser(req);
+    } catch {
+      user = undefined;
+    }
+    send(
+      res,
+      errorPage(info, {
+        status: problem.status,
+        title: ERROR_TITLES[problem.status] ?? 'Something went wrong',
+        message: problem.expose
+          ? problem.message
+          : 'Something went wrong on our side. Try again in a moment.',
+        user,
+        signIn: problem.status === 401,
+      }),
+      problem.status,
+    );
+  };
+  router.use(pageErrors);
+
+  return router;
+}
