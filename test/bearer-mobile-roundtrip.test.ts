@@ -35,6 +35,18 @@ describe('mobile round trip with a bearer token', () => {
     const config = testConfig({
       ...credentialOverrides({ endpoint: aws.url }),
       bearer: { issuers: { mobile: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [API] } } },
+      presign: {
+        buckets: [
+          {
+            name: BUCKET,
+            region: aws.region,
+            endpoint: aws.url,
+            forcePathStyle: true,
+            credentialScope: 'own',
+            contentTypes: ['text/plain'],
+          },
+        ],
+      },
     });
     logs = captureLogs();
     app = createApp({
@@ -119,6 +131,42 @@ describe('mobile round trip with a bearer token', () => {
     assert.equal(again.status, 200);
     assertMatchesOpenApi(again, { method: 'get', path: '/credentials' });
     assert.equal(again.body.AccessKeyId, credentials.accessKeyId);
+  });
+
+  it('presigns an upload and a download under the caller prefix: token → presigned URL → S3', async () => {
+    const jwt = await token('ana');
+    const upload = await request(app)
+      .post('/presign')
+      .set('Authorization', `Bearer ${jwt}`)
+      .send({ operation: 'putObject', key: 'notes/today.txt', contentType: 'text/plain', contentLength: 5 });
+    assert.equal(upload.status, 200, JSON.stringify(upload.body));
+    assertMatchesOpenApi(upload, { method: 'post', path: '/presign' });
+    assert.equal(upload.body.method, 'PUT');
+    assert.match(upload.body.key, /^users\/[^/]+\/notes\/today\.txt$/);
+    const put = await fetch(upload.body.url, {
+      method: 'PUT',
+      headers: upload.body.headers ?? {},
+      body: 'hello',
+    });
+    assert.equal(put.status, 200, await put.text());
+
+    const download = await request(app)
+      .post('/presign')
+      .set('Authorization', `Bearer ${await token('ana')}`)
+      .send({ operation: 'getObject', key: 'notes/today.txt' });
+    assert.equal(download.status, 200, JSON.stringify(download.body));
+    assertMatchesOpenApi(download, { method: 'post', path: '/presign' });
+    assert.equal(download.body.key, upload.body.key);
+    const got = await fetch(download.body.url);
+    assert.equal(await got.text(), 'hello');
+
+    const escape = await request(app)
+      .post('/presign')
+      .set('Authorization', `Bearer ${jwt}`)
+      .send({ operation: 'getObject', key: '../someone-else/secret.txt' });
+    assert.equal(escape.status, 400);
+    assertMatchesOpenApi(escape, { method: 'post', path: '/presign' });
+    assert.equal(escape.body.url, undefined);
   });
 
   it('keeps bearer and guest identities apart: a guest token does not ride along a bad bearer token', async () => {
