@@ -49,6 +49,8 @@ export function createCallerS3Client(
     requestHandler: {
       connectionTimeout: options.connectTimeoutMs ?? 1_000,
       requestTimeout: options.requestTimeoutMs ?? 5_000,
+      // Without this the handler only logs a warning when the time is up and keeps waiting.
+      throwOnRequestTimeout: true,
     },
   });
 }
