@@ -22,14 +22,18 @@ export function portalContentSecurityPolicy(federationEndpoint: string): string 
 }
 
 /**
- * Headers for every portal page: the CSP above, no framing, and no caching (pages name the
- * user and their roles; credential pages hold secrets).
+ * Headers for every portal page: the CSP above, no framing, a same-origin referrer, and no
+ * caching (pages name the user and their roles; credential pages hold secrets).
  */
 export function portalPageHeaders(federationEndpoint: string): RequestHandler {
   const policy = portalContentSecurityPolicy(federationEndpoint);
   return (_req, res, next) => {
     res.setHeader('Content-Security-Policy', policy);
     res.setHeader('X-Frame-Options', 'DENY');
+    // same-origin, not helmet's no-referrer: with no-referrer, browsers send `Origin: null`
+    // on the portal's own form posts, and the Origin check could not tell them from a
+    // sandboxed cross-site page. Nothing leaves for another origin either way.
+    res.setHeader('Referrer-Policy', 'same-origin');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
     next();

@@ -34,7 +34,6 @@ export function page(options: PageOptions): Html {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${options.title} · ${options.site}</title>
 <link rel="stylesheet" href="${PORTAL_STYLES.path}">
 <script src="${PORTAL_SCRIPT.path}" defer></script>
