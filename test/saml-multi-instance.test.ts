@@ -64,6 +64,8 @@ describe('SAML across two instances sharing Redis', () => {
   it('an AuthnRequest sent by one instance is answered at the other, and the session works on both', async () => {
     const browser = new BrowserSession(first.app);
     const posted = await startAt(first, browser);
+    // The jar sends the binding cookie set by the first instance; the second checks it through Redis.
+    assert.ok(browser.cookie('__Host-keywarden-saml'));
     await browser
       .withApp(second.app)
       .post('/auth/saml/corp/acs')
@@ -89,10 +91,14 @@ describe('SAML across two instances sharing Redis', () => {
   });
 
   it('the same response raced to both instances signs in exactly once', async () => {
-    const posted = await startAt(first, new BrowserSession(first.app));
+    // Both posts come from the browser that started the login, so both carry its SAML binding
+    // cookie (SameSite=None rides the cross-site POST): only the replay guard separates them.
+    const browser = new BrowserSession(first.app);
+    const posted = await startAt(first, browser);
+    assert.ok(browser.cookie('__Host-keywarden-saml'), 'the login set the binding cookie');
     const results = await Promise.all(
       [first, second].map((app) =>
-        new BrowserSession(app.app).post('/auth/saml/corp/acs').type('form').send(formBody(posted)),
+        browser.withApp(app.app).post('/auth/saml/corp/acs').type('form').send(formBody(posted)),
       ),
     );
     assert.deepEqual(results.map((response) => response.status).sort(), [303, 401]);

@@ -86,7 +86,11 @@ export const samlProviderSchema = z.strictObject({
   /** Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__DECRYPTION_PRIVATE_KEY(_FILE); enables encrypted assertions. */
   decryptionPrivateKey: privateKeyPem.optional(),
   decryptionCertificate: certificate.optional(),
-  /** Accept IdP-initiated (unsolicited) responses. Off: every response must answer our AuthnRequest. */
+  /**
+   * Accept IdP-initiated (unsolicited) responses. Off: every response must answer our
+   * AuthnRequest, from the browser that sent it. An unsolicited response answers no request, so
+   * nothing binds it to a browser (login CSRF): that is why this is off by default.
+   */
   allowUnsolicited: z.boolean().default(false),
   attributes: samlAttributeNamesSchema.prefault({}),
   acceptedClockSkewMs: z.number().int().min(0).max(300_000).default(60_000),

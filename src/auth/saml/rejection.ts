@@ -21,7 +21,9 @@ export type SamlRejectionReason =
   | 'recipient_mismatch'
   | 'subject_missing'
   | 'replay'
-  | 'idp_error_status';
+  | 'idp_error_status'
+  /** A solicited response posted by a browser without the login's binding cookie (login CSRF). */
+  | 'browser_binding_mismatch';
 
 export const SAML_REJECTED_CODE = 'saml_rejected';
 

@@ -14,6 +14,7 @@ import {
   revokeSessions,
   type SessionRecord,
 } from '../session/session.ts';
+import { SamlBrowserBinding } from './browser-binding.ts';
 import { idpCertificateSource, toPem } from './idp-certificates.ts';
 import {
   assertSignedRedirect,
@@ -68,9 +69,10 @@ function unlessUnavailable(error: unknown): SamlRejection {
 /**
  * One SAML 2.0 IdP as a login provider. node-saml (≥ 5.1) does the XML-signature work with
  * the IdP certificates from config only; around it keywarden adds what node-saml leaves out
- * or gets wrong for a multi-instance BFF: a store-backed request-id cache, the SHA-1 ban,
- * Destination/Recipient/Issuer checks, one-assertion-only, replay detection, signed
- * LogoutRequests only. See docs in README ("Enterprise SAML").
+ * or gets wrong for a multi-instance BFF: a store-backed request-id cache bound to the browser
+ * that started the login, the SHA-1 ban, Destination/Recipient/Issuer checks,
+ * one-assertion-only, replay detection, signed LogoutRequests only. See docs in README
+ * ("Enterprise SAML").
  */
 export class SamlLoginProvider implements LoginProvider {
   readonly name: string;
@@ -79,7 +81,11 @@ export class SamlLoginProvider implements LoginProvider {
   readonly endpoints: SamlEndpoints;
   readonly #settings: SamlProviderConfig;
   readonly #deps: SamlProviderDeps;
+  readonly #samlOptions: SamlConfig;
+  /** For logout and metadata; a login uses a per-browser instance (`#samlForBrowser`). */
   readonly #saml: SAML;
+  readonly #requestIds: StoreRequestIdCache;
+  readonly #browserBinding: SamlBrowserBinding;
   readonly #replays: SamlReplayGuard;
 
   constructor(name: string, settings: SamlProviderConfig, deps: SamlProviderDeps) {
@@ -89,10 +95,22 @@ export class SamlLoginProvider implements LoginProvider {
     this.#deps = deps;
     this.endpoints = samlEndpoints(deps.config.server.publicUrl, name, settings.spEntityId);
     this.#replays = new SamlReplayGuard(deps.store, name, settings.acceptedClockSkewMs);
-    this.#saml = new SAML(this.#samlOptions());
+    this.#requestIds = new StoreRequestIdCache(deps.store, name, settings.requestTtlMs);
+    this.#browserBinding = new SamlBrowserBinding(deps.config.session, settings.requestTtlMs);
+    this.#samlOptions = this.#buildSamlOptions();
+    this.#saml = new SAML(this.#samlOptions);
   }
 
-  #samlOptions(): SamlConfig {
+  /**
+   * node-saml reaches its request-id cache only through the instance's options, so a login
+   * exchange gets its own (cheap: options only) instance whose cache sees the ids of the
+   * browser that presented this binding digest.
+   */
+  #samlForBrowser(requestIds: StoreRequestIdCache): SAML {
+    return new SAML({ ...this.#samlOptions, cacheProvider: requestIds });
+  }
+
+  #buildSamlOptions(): SamlConfig {
     const s = this.#settings;
     const { entityId, acsUrl, sloUrl } = this.endpoints;
     return {
@@ -122,17 +140,24 @@ export class SamlLoginProvider implements LoginProvider {
       // ADFS refuse MFA or Windows sign-ins; the IdP's policy decides how users authenticate.
       disableRequestedAuthnContext: true,
       acceptedClockSkewMs: s.acceptedClockSkewMs,
-      // `never` is node-saml's default; unsolicited responses carry no InResponseTo at all.
+      // `never` is node-saml's default; unsolicited responses carry no InResponseTo at all, so
+      // nothing binds them to a browser either (see README: why they are off by default).
       validateInResponseTo: s.allowUnsolicited ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: s.requestTtlMs,
-      cacheProvider: new StoreRequestIdCache(this.#deps.store, this.name, s.requestTtlMs),
+      // Unbound view: LogoutRequest ids. AuthnRequest ids go through `#samlForBrowser`.
+      cacheProvider: this.#requestIds,
     };
   }
 
   async startLogin(_req: Request, res: Response, returnTo: string): Promise<void> {
     // RelayState carries the (already validated) return path; it is validated again on the
     // way back, since the IdP hands back whatever it was given — or whatever an attacker posts.
-    const url = await this.#saml.getAuthorizeUrlAsync(returnTo, undefined, {});
+    // The request id is saved with the binding's digest before the cookie goes out: a store
+    // failure answers 503 without leaving a cookie behind.
+    const binding = this.#browserBinding.mint();
+    const saml = this.#samlForBrowser(this.#requestIds.forBrowser(binding.digest));
+    const url = await saml.getAuthorizeUrlAsync(returnTo, undefined, {});
+    this.#browserBinding.set(res, binding);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, url);
   }
@@ -228,10 +253,18 @@ export class SamlLoginProvider implements LoginProvider {
       inspected.assertionId ? [inspected.assertionId, inspected.responseId] : [inspected.responseId],
     );
 
+    // A solicited response is looked up through this browser's binding only; an unsolicited one
+    // (no InResponseTo, where allowed) has no request to look up and so no binding.
+    const requestIds = this.#requestIds.forBrowser(this.#browserBinding.presented(req));
     let profile: Profile | null;
     try {
-      ({ profile } = await this.#saml.validatePostResponseAsync({ SAMLResponse: samlResponse as string }));
+      ({ profile } = await this.#samlForBrowser(requestIds).validatePostResponseAsync({
+        SAMLResponse: samlResponse as string,
+      }));
     } catch (error) {
+      if (requestIds.foundForAnotherBrowser && !(error instanceof StoreUnavailableError)) {
+        throw new SamlRejection('browser_binding_mismatch', { cause: error });
+      }
       throw unlessUnavailable(error);
     }
     const assertionXml = profile?.getAssertionXml?.();
@@ -260,6 +293,7 @@ export class SamlLoginProvider implements LoginProvider {
       provider: this.name,
       subject: principal.subject,
     });
+    this.#browserBinding.clear(res);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, safeReturnTo(body.RelayState, this.#deps.config));
   }

@@ -1,0 +1,92 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { CookieOptions, Request, Response } from 'express';
+import type { Config } from '../../config/schema.ts';
+import { effectiveCookieName } from '../session/session-middleware.ts';
+
+export interface BrowserBinding {
+  /** Goes to the browser only, never to the store or a log. */
+  readonly value: string;
+  readonly digest: string;
+}
+
+/**
+ * Ties a SAML sign-in to the browser that started it (login CSRF / session swapping, OWASP
+ * SAML cheat sheet). `startLogin` sets a random value in a short-lived cookie and keeps only its
+ * digest next to the AuthnRequest id in the shared store; the ACS accepts an answer to that
+ * request only from a POST carrying the same cookie. Without it, an attacker could start a login
+ * himself, get a valid response for his own account, and have a victim's browser post it.
+ *
+ * The ACS POST comes cross-site from the IdP's auto-submit form, so a `SameSite=Lax` cookie —
+ * the session cookie — is not sent with it; this one is `SameSite=None` (hence `Secure`, which
+ * browsers require for None). It is HttpOnly, host-only (`__Host-`, Path=/, no Domain) so no
+ * sibling subdomain can plant one, and lives only as long as the request id.
+ */
+export class SamlBrowserBinding {
+  readonly cookieName: string;
+  readonly #cookieOptions: CookieOptions;
+  readonly #maxAgeMs: number;
+
+  constructor(sessionConfig: Config['session'], requestTtlMs: number) {
+    // `__Host-keywarden` → `__Host-keywarden-saml`; insecure dev mode drops the prefix like the session cookie.
+    this.cookieName = `${effectiveCookieName(sessionConfig)}-saml`;
+    const secure = !sessionConfig.insecureDevCookies;
+    this.#cookieOptions = {
+      httpOnly: true,
+      secure,
+      // Browsers drop a SameSite=None cookie that is not Secure. On plain-HTTP development the
+      // IdP is normally another localhost port, which is same-site, so Lax still rides its POST.
+      sameSite: secure ? 'none' : 'lax',
+      path: '/',
+    };
+    this.#maxAgeMs = requestTtlMs;
+  }
+
+  /** A fresh binding for a new AuthnRequest: 256 random bits for the cookie, their digest for the store. */
+  mint(): BrowserBinding {
+    const value = randomBytes(32).toString('base64url');
+    return { value, digest: bindingDigest(value) };
+  }
+
+  set(res: Response, binding: BrowserBinding): void {
+    res.cookie(this.cookieName, binding.value, { ...this.#cookieOptions, maxAge: this.#maxAgeMs });
+  }
+
+  /** The digest of the binding cookie this request carries, if any. */
+  presented(req: Request): string | undefined {
+    const value = readCookie(req.headers.cookie, this.cookieName);
+    return value ? bindingDigest(value) : undefined;
+  }
+
+  /** Spent: the browser has no further use for it (same attributes, or the browser keeps it). */
+  clear(res: Response): void {
+    res.clearCookie(this.cookieName, this.#cookieOptions);
+  }
+}
+
+/** SHA-256 of the cookie value: a store dump never holds a value a browser could present. */
+export function bindingDigest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+export function sameBinding(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * One cookie's value from a Cookie header (RFC 6265 §4.2.1: `name=value` pairs separated by
+ * `; `). The app has no cookie parser (express-session reads only its own); the values
+ * compared here are base64url written by `mint`, so no decoding is needed. The first pair of
+ * that name wins, as in the browser's own ordering.
+ */
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const pair of header.split(';')) {
+    const separator = pair.indexOf('=');
+    if (separator > 0 && pair.slice(0, separator).trim() === name) {
+      return pair.slice(separator + 1).trim() || undefined;
+    }
+  }
+  return undefined;
+}
