@@ -82,7 +82,8 @@ function keywardenUrl(value: string | undefined): URL {
 }
 
 function endpoint(base: URL, pathname: string): URL {
-  return new URL(`${base.pathname}${pathname}`, base.origin);
+  // A base URL's path is at least `/`; keywarden may also live under a prefix (`/kw`).
+  return new URL(`${base.pathname.replace(/\/+$/, '')}${pathname}`, base.origin);
 }
 
 // ---- the token file -----------------------------------------------------------------------
