@@ -133,6 +133,7 @@ export function createApp(deps: AppDeps): Express {
         providers: loginProviders,
         broker: credentials.broker,
         devices,
+        cliTokens,
         store,
         rateLimit,
         audit,

@@ -86,7 +86,7 @@ async function decide(
 describe('portal and device grant: hostile cases', () => {
   before(async () => {
     stack = await startPortalStack({
-      overrides: { portal: { device: { userCodeAttempts: { points: 12, windowSeconds: 300 } } } },
+      overrides: { portal: { device: { userCodeAttempts: { points: 20, windowSeconds: 300 } } } },
     });
   });
   after(async () => {
@@ -357,6 +357,33 @@ describe('portal and device grant: hostile cases', () => {
       assert.equal(after.body.code, 'invalid_token');
     });
 
+    it('signs the CLI out on every device from the portal', async () => {
+      const { browser, csrf } = await signedIn('alice');
+      const tokens: string[] = [];
+      for (let device = 0; device < 2; device += 1) {
+        const { device_code, user_code } = await authorize();
+        assertPage(await decide(browser, user_code, 'approve'), 200, 'Device approved');
+        await sleep(1_000);
+        const granted = await poll(device_code);
+        assert.equal(granted.status, 200, granted.text);
+        tokens.push(granted.body.access_token);
+        secrets.push(granted.body.access_token);
+      }
+      const forged = await browser.post('/portal/cli/sign-out').type('form').send({});
+      assertPage(forged, 403, 'Not allowed');
+      const out = await browser.post('/portal/cli/sign-out').type('form').send({ _csrf: csrf });
+      assertPage(out, 200, 'CLI signed out');
+      assert.match(out.text, /2 CLI sign-ins were revoked/);
+      assertMatchesOpenApi(out, { method: 'post', path: '/portal/cli/sign-out' });
+      for (const token of tokens) {
+        await new BrowserSession(stack.url)
+          .get('/auth/session')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(401);
+      }
+      await browser.get('/auth/session').expect(200);
+    });
+
     it('does not let a bad CLI token fall through to the session cookie or the JWT bearer check', async () => {
       const { browser } = await signedIn('alice');
       const forged = `kwcli_${'A'.repeat(43)}`;
@@ -372,13 +399,13 @@ describe('portal and device grant: hostile cases', () => {
       const { user_code } = await authorize();
       let refused: Response | undefined;
       let guesses = 0;
-      for (; guesses < 13 && !refused; guesses += 1) {
+      for (; guesses < 21 && !refused; guesses += 1) {
         const guess = await browser.get(`/portal/device?user_code=BBBB-${'BCDF'[guesses % 4]!.repeat(4)}`);
         if (guess.status === 429) refused = guess;
         else assertPage(guess, 404, 'Approve a device sign-in');
       }
       assert.ok(refused, 'guessing was cut off');
-      assert.ok(guesses <= 13);
+      assert.ok(guesses <= 21);
       assertPage(refused, 429, 'Too many requests');
       assert.match(String(refused.headers['retry-after']), /^\d+$/);
       assertMatchesOpenApi(refused, { method: 'get', path: '/portal/device' });

@@ -159,6 +159,10 @@ ${
 <p>Sign the <code>keywarden</code> CLI in once; it then fetches fresh credentials whenever the AWS CLI or an SDK
 needs them (through the <code>credential_process</code> profiles above):</p>
 ${copyBlock('cli-login', 'CLI sign-in command', `${info.cliCommand} login --url ${info.publicUrl}`)}
+<form method="post" action="/portal/cli/sign-out">
+${csrfField(user.csrfToken)}
+<button type="submit" class="secondary">Sign the CLI out on all your devices</button>
+</form>
 </section>`
     : ''
 }`,
@@ -200,6 +204,18 @@ ${copyBlock(
 )}`
     : ''
 }
+<p><a href="/portal">Back to your roles</a></p>`,
+  });
+}
+
+export function cliSignedOutPage(info: SiteInfo, user: SignedInUser, count: number): Html {
+  return page({
+    site: info.site,
+    title: 'CLI signed out',
+    user,
+    body: html`<h1>CLI signed out</h1>
+<p>${count === 1 ? 'One CLI sign-in was' : `${count} CLI sign-ins were`} revoked. Run
+<code>${info.cliCommand} login</code> again where you need it. Credentials already issued stay valid until they expire.</p>
 <p><a href="/portal">Back to your roles</a></p>`,
   });
 }

@@ -6,6 +6,7 @@ import express, {
   Router,
 } from 'express';
 import type { Logger } from 'pino';
+import type { CliTokens } from '../auth/device/cli-tokens.ts';
 import type { DeviceAuthorizations } from '../auth/device/device-authorizations.ts';
 import { formatUserCode, normalizeUserCode } from '../auth/device/user-code.ts';
 import { userCodeAttempts } from '../auth/device/user-code-attempts.ts';
@@ -34,6 +35,7 @@ import { PORTAL_SCRIPT, PORTAL_STYLES, type PortalAsset } from './portal-assets.
 import { portalPageHeaders } from './portal-csp.ts';
 import type { SignedInUser } from './portal-layout.ts';
 import {
+  cliSignedOutPage,
   credentialsPage,
   errorPage,
   rolesPage,
@@ -49,6 +51,8 @@ export interface PortalRoutesDeps {
   broker: CredentialBroker;
   /** The device authorization grant's pending requests; absent when `portal.device.enabled` is off. */
   devices?: DeviceAuthorizations | undefined;
+  /** The CLI's tokens, so a user can revoke all of theirs from the portal. */
+  cliTokens?: CliTokens | undefined;
   store: StateStore;
   rateLimit: RateLimits;
   audit: AuditLog;
@@ -384,6 +388,24 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
         requestedFrom: decided.requestedFrom,
       });
       send(res, deviceDonePage(info, user, approve));
+    });
+  }
+
+  const { cliTokens } = deps;
+  if (cliTokens) {
+    router.post('/portal/cli/sign-out', ...portalForm, async (req, res) => {
+      const principal = req.scope.principal!;
+      const count = await cliTokens.revokeAll(principal.provider, principal.subject);
+      audit.record('cli_token.revoked', {
+        outcome: 'success',
+        requestId: req.scope.requestId,
+        sourceIp: req.ip,
+        provider: principal.provider,
+        subject: principal.subject,
+        count,
+        channel: 'portal',
+      });
+      send(res, cliSignedOutPage(info, portalUser(req)!, count));
     });
   }
 
