@@ -797,6 +797,20 @@ describe('requests refused before anything is signed', () => {
     aws.reset();
     assert.equal(down.status, 503);
 
+    // S3 hangs: each attempt is cut at aws.requestTimeoutMs (1 s here, 2 attempts), then 503.
+    aws.failNext('CreateMultipartUpload', 'timeout', 5);
+    const started = Date.now();
+    const hung = await user.multipart({
+      action: 'create',
+      key: 'f.bin',
+      contentType: 'application/octet-stream',
+    });
+    const waited = Date.now() - started;
+    aws.reset();
+    assert.equal(hung.status, 503, JSON.stringify(hung.body));
+    assert.ok(hung.headers['retry-after']);
+    assert.ok(waited < 6_000, `a hung S3 answered after ${waited} ms`);
+
     aws.failNext('CreateMultipartUpload', 'notAuthorized', 1);
     const denied = await user.multipart({
       action: 'create',
@@ -805,7 +819,7 @@ describe('requests refused before anything is signed', () => {
     });
     assert.equal(denied.status, 403);
     assert.equal(denied.body.code, 's3_access_denied');
-    for (const body of [throttled.text, down.text, denied.text]) {
+    for (const body of [throttled.text, down.text, hung.text, denied.text]) {
       assert.doesNotMatch(body, /SlowDown|InternalError|AccessDenied|arn:aws|injected/);
     }
 
