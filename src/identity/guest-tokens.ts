@@ -45,4 +45,25 @@ export class GuestTokens {
   async revoke(token: string): Promise<void> {
     await this.#store.delete(storeKey(token));
   }
+
+  /**
+   * Takes a token out of use atomically (GETDEL) and answers what it resumed, so two requests
+   * presenting the same token cannot both upgrade it. `ttlMs` is what it had left, for
+   * `reinstate` when the upgrade then fails.
+   */
+  async consume(token: string): Promise<{ identityId: string; ttlMs: number } | undefined> {
+    if (!looksLikeGuestToken(token)) return undefined;
+    const key = storeKey(token);
+    const ttlMs = (await this.#store.ttlMs(key)) ?? this.#ttlMs;
+    const record = await this.#store.take(key);
+    if (record === null) return undefined;
+    const { identityId } = JSON.parse(record) as { identityId?: unknown };
+    return typeof identityId === 'string' ? { identityId, ttlMs } : undefined;
+  }
+
+  /** Puts a consumed token back (for its remaining lifetime) after an upgrade that did not happen. */
+  async reinstate(token: string, identityId: string, ttlMs: number): Promise<void> {
+    if (ttlMs <= 0) return;
+    await this.#store.set(storeKey(token), JSON.stringify({ identityId }), { ttlMs, onlyIfAbsent: true });
+  }
 }

@@ -7,6 +7,20 @@ import type { Principal } from '../principal.ts';
 export const GUEST_TOKEN_HEADER = 'x-guest-token';
 export const GUEST_PROVIDER = 'guest';
 
+/**
+ * RFC 7235 requires a challenge on every 401. Guest tokens are keywarden's own scheme (sent
+ * as `X-Guest-Token`, not in `Authorization`), so the challenge names it, with RFC 6750's
+ * error code for a token that was presented and refused.
+ */
+export const GUEST_TOKEN_CHALLENGE = 'GuestToken realm="keywarden", error="invalid_token"';
+
+/** 401 `invalid_guest_token` for a malformed, unknown, expired or already used guest token. */
+export function invalidGuestToken(): UnauthorizedError {
+  return new UnauthorizedError('The guest token is not valid.', 'invalid_guest_token', {
+    headers: { 'WWW-Authenticate': GUEST_TOKEN_CHALLENGE },
+  });
+}
+
 /** The principal of a guest identity: its subject is the Cognito identity id. */
 export function guestPrincipal(identityId: string): Principal {
   return { provider: GUEST_PROVIDER, subject: identityId, kind: 'guest', claims: {} };
@@ -18,7 +32,7 @@ export function guestPrincipal(identityId: string): Principal {
  * Only values with the guest-token prefix are claimed, so `Authorization: Bearer …` is left
  * to the bearer authenticator.
  */
-function presentedToken(req: Request): string | undefined {
+export function presentedGuestToken(req: Request): string | undefined {
   const header = req.get(GUEST_TOKEN_HEADER);
   if (header !== undefined) return header;
   const authorization = req.get('authorization');
@@ -28,11 +42,11 @@ function presentedToken(req: Request): string | undefined {
 export function guestTokenAuthenticator(tokens: GuestTokens): Authenticator {
   return {
     name: 'guest-token',
-    present: (req) => presentedToken(req) !== undefined,
+    present: (req) => presentedGuestToken(req) !== undefined,
     async authenticate(req) {
-      const token = presentedToken(req) ?? '';
+      const token = presentedGuestToken(req) ?? '';
       const identityId = await tokens.resolve(token.trim());
-      if (!identityId) throw new UnauthorizedError('The guest token is not valid.', 'invalid_guest_token');
+      if (!identityId) throw invalidGuestToken();
       req.scope.principal = guestPrincipal(identityId);
       req.scope.authMethod = 'guest-token';
       req.scope.identityId = identityId;

@@ -79,9 +79,10 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const principal = req.scope.principal!;
     const record = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
     const expires = record ? req.session.cookie.expires : undefined;
+    // A session ends at its idle or absolute timeout; a bearer or CLI token at its own expiry.
     const expiresAt = record
       ? Math.min(record.absoluteExpiresAt, expires ? new Date(expires).getTime() : record.absoluteExpiresAt)
-      : undefined;
+      : req.scope.authExpiresAt?.getTime();
     const name = principal.claims.name;
     const email = principal.claims.email;
     res.setHeader('Cache-Control', 'no-store');
