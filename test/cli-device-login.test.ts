@@ -6,21 +6,25 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { fromProcess } from '@aws-sdk/credential-providers';
+import { redisStoreAt } from './fixtures/oidc/keywarden-oidc.ts';
 import { ADMIN_ARN, csrfTokenIn, type PortalStack, startPortalStack } from './fixtures/portal/stack.ts';
 import { BrowserSession } from './support/browser-session.ts';
 import { loginThroughIdp } from './support/oidc-provider.ts';
+import { type RedisServer, startRedis } from './support/redis-server.ts';
 
 /**
  * The keywarden CLI end to end, as a child process: `keywarden login` (device authorization
  * grant against keywarden) approved in a signed-in portal session, the token kept owner-only
  * on disk, then `keywarden credential-process` run by the AWS SDK's own `fromProcess`
- * provider from a `~/.aws/config` profile, and `keywarden logout`.
+ * provider from a `~/.aws/config` profile, and `keywarden logout`. The device codes and CLI
+ * tokens live in a real Redis, as in production.
  */
 
 const CLI = path.resolve(import.meta.dirname, '../bin/keywarden.ts');
 const run = promisify(execFile);
 
 let stack: PortalStack;
+let redis: RedisServer;
 let home: string;
 const secrets: string[] = [];
 
@@ -86,12 +90,14 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
 
 describe('keywarden CLI: device sign-in, credential_process, logout', () => {
   before(async () => {
-    stack = await startPortalStack();
+    redis = await startRedis();
+    stack = await startPortalStack({ store: await redisStoreAt(redis.url) });
     home = mkdtempSync(path.join(tmpdir(), 'kw-cli-home-'));
   });
   after(async () => {
     stack?.logs.assertNoneContain(secrets);
     await stack?.close();
+    await redis?.stop();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 

@@ -49,7 +49,7 @@ export function deviceRoutes(deps: {
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
   const verificationUri = new URL(DEVICE_VERIFICATION_PATH, config.server.publicUrl).href;
 
-  /** Answers false (after responding) unless the body is a form and names a known client. */
+  /** The client id when the body is a form naming a known client; else answers the error and undefined. */
   const knownClient = (req: Request, res: Response): string | undefined => {
     if (!req.is('application/x-www-form-urlencoded')) {
       oauthError(res, 400, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
