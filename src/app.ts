@@ -56,7 +56,15 @@ export function createApp(deps: AppDeps): Express {
   const audit = deps.audit ?? createAuditLog(logger);
   const lifecycle = deps.lifecycle ?? { draining: false };
   const rateLimit = createRateLimits({ config, store, metrics, audit });
-  const loginProviders = createLoginProviders({ config, store, logger, audit });
+  // The CLI's sign-in (RFC 8628 device grant, approved in the portal) and the tokens it yields.
+  const cliTokens = new CliTokens(store, config.portal.device.tokenTtlSeconds);
+  const loginProviders = createLoginProviders({
+    config,
+    store,
+    logger,
+    audit,
+    onIdpLogout: (provider, subject) => cliTokens.revokeAll(provider, subject),
+  });
   const credentials = createCredentialServices({
     config,
     store,
@@ -65,8 +73,6 @@ export function createApp(deps: AppDeps): Express {
     audit,
     awsClients: deps.awsClients,
   });
-  // The CLI's sign-in (RFC 8628 device grant, approved in the portal) and the tokens it yields.
-  const cliTokens = new CliTokens(store, config.portal.device.tokenTtlSeconds);
   const devices = config.portal.device.enabled
     ? new DeviceAuthorizations(store, config.portal.device)
     : undefined;

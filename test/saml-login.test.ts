@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as samlify from 'samlify';
+import { CliTokens } from '../src/auth/device/cli-tokens.ts';
 import { parseDomFromString, xpath } from '../src/auth/saml/saml-xml.ts';
 import { SESSION_KEY_PREFIX } from '../src/auth/session/session-store-adapter.ts';
 import { buildTestApp, type TestApp } from './support/app.ts';
@@ -414,6 +415,12 @@ describe('SAML sign-in against a real IdP', () => {
       const staying = new BrowserSession(app.app);
       await login(leaving, 'corp', idpA, { nameId: 'idp-logout-user' });
       await login(staying, 'corp', idpA, { nameId: 'other-user' });
+      // A CLI token from this user's portal sign-in ends with the IdP logout as well.
+      const cliTokens = new CliTokens(app.store, 3600);
+      const cli = await cliTokens.issue(
+        { provider: 'corp', subject: 'idp-logout-user', kind: 'user', claims: {} },
+        'keywarden-cli',
+      );
 
       const url = new URL(idpA.logoutRequestUrl({ nameId: 'idp-logout-user', sp: entityOf('corp') }));
       const frontChannel = new BrowserSession(app.app);
@@ -425,6 +432,7 @@ describe('SAML sign-in against a real IdP', () => {
       await leaving.get('/auth/session').expect(401);
       await staying.get('/auth/session').expect(200);
       assert.equal(lastAudit('session.revoked')?.subject, 'idp-logout-user');
+      assert.equal(await cliTokens.resolve(cli.token), undefined, 'the CLI token was revoked');
 
       const replay = await frontChannel.get(`${url.pathname}${url.search}`);
       assert.equal(replay.status, 401);

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
+import { CliTokens } from '../src/auth/device/cli-tokens.ts';
 import type { RedisStore } from '../src/store/redis/redis-store.ts';
 import {
   COOKIE,
@@ -260,6 +261,28 @@ describe('OIDC back-channel logout', () => {
     assertProblem(await browser.get('/auth/session'), 401, 'unauthenticated');
     assertProblem(await browser.withApp(kw2.app).get('/auth/session'), 401, 'unauthenticated');
     await bystander.get('/auth/session').expect(200);
+  });
+
+  it('also revokes the CLI tokens of that user, on every instance', async () => {
+    const browser = new BrowserSession(kw.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'rita');
+    const principal = { provider: 'a', subject: 'rita', kind: 'user' as const, claims: {} };
+    const tokens = new CliTokens(store, 3600);
+    const { token } = await tokens.issue(principal, 'keywarden-cli');
+    const other = await tokens.issue({ ...principal, subject: 'sam' }, 'keywarden-cli');
+    const asCli = (cliToken: string) =>
+      request(kw2.app).get('/auth/session').set('Authorization', `Bearer ${cliToken}`);
+    assert.equal((await asCli(token)).status, 200);
+
+    const response = await request(kw2.app)
+      .post('/auth/backchannel-logout/a')
+      .type('form')
+      .send({ logout_token: await logoutToken({ sid: await sidOf(browser), sub: 'rita' }) });
+    assert.equal(response.status, 200);
+
+    assert.equal((await asCli(token)).status, 401, 'the CLI token ended with the IdP login');
+    assert.equal(await tokens.resolve(token), undefined);
+    assert.equal((await asCli(other.token)).status, 200, "another user's CLI token is untouched");
   });
 
   it('ends the session when the user signs out at the IdP (a real back-channel call from oidc-provider)', async () => {

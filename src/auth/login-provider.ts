@@ -1,5 +1,23 @@
 import type { Request, Response, Router } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { AuditLog } from '../observability/audit.ts';
+import type { StateStore } from '../store/types.ts';
 import type { SessionRecord } from './session/session.ts';
+
+/** What every kind of login provider is built with (src/auth/providers.ts). */
+export interface LoginProviderDeps {
+  config: Readonly<Config>;
+  store: StateStore;
+  logger: Logger;
+  audit: AuditLog;
+  /**
+   * Called when the IdP signs a user out (OIDC back-channel logout with a `sub`, SAML
+   * LogoutRequest): grants derived from the IdP login that outlive the browser session — the
+   * CLI's device-grant tokens — end with it. Answers how many were revoked.
+   */
+  onIdpLogout?: (provider: string, subject: string) => Promise<number>;
+}
 
 /**
  * One configured way for a browser to sign in (an OIDC or a SAML IdP). The auth router

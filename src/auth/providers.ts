@@ -1,19 +1,10 @@
 import type { Request } from 'express';
-import type { Logger } from 'pino';
-import type { Config } from '../config/schema.ts';
-import type { AuditLog } from '../observability/audit.ts';
-import type { StateStore } from '../store/types.ts';
-import type { LoginProvider } from './login-provider.ts';
+import type { LoginProvider, LoginProviderDeps } from './login-provider.ts';
 import { OidcLoginProvider } from './oidc/oidc-login-provider.ts';
 import { SamlLoginProvider } from './saml/saml-login-provider.ts';
 import type { SessionRecord } from './session/session.ts';
 
-export interface LoginProviderDeps {
-  config: Readonly<Config>;
-  store: StateStore;
-  logger: Logger;
-  audit: AuditLog;
-}
+export type { LoginProviderDeps };
 
 export type LoginProviders = ReadonlyMap<string, LoginProvider>;
 

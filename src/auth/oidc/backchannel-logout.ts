@@ -36,6 +36,7 @@ export interface BackChannelLogoutOptions {
   store: StateStore;
   logger: Logger;
   audit: AuditLog;
+  onIdpLogout?: ((provider: string, subject: string) => Promise<number>) | undefined;
 }
 
 /**
@@ -136,6 +137,9 @@ export class BackChannelLogout {
       this.#options.store,
       sid ? { provider: this.#options.provider, sid } : { provider: this.#options.provider, subject: sub },
     );
+    // The user signed out at the IdP: CLI tokens derived from their login end too.
+    const grants =
+      sub && this.#options.onIdpLogout ? await this.#options.onIdpLogout(this.#options.provider, sub) : 0;
     this.#options.audit.record('session.revoked', {
       outcome: 'success',
       requestId: req.scope.requestId,
@@ -143,6 +147,7 @@ export class BackChannelLogout {
       ...(sub ? { subject: sub } : {}),
       reason: 'backchannel_logout',
       sessions: revoked,
+      grants,
     });
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).end();

@@ -1,13 +1,9 @@
 import express, { type Request, type Response, Router } from 'express';
 import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
-import type { Logger } from 'pino';
 import type { OidcProviderConfig } from '../../config/auth-schema.ts';
-import type { Config } from '../../config/schema.ts';
 import { BadRequestError, ServiceUnavailableError, UnauthorizedError } from '../../http/errors.ts';
-import type { AuditLog } from '../../observability/audit.ts';
-import type { StateStore } from '../../store/types.ts';
-import type { LoginProvider } from '../login-provider.ts';
+import type { LoginProvider, LoginProviderDeps } from '../login-provider.ts';
 import { establishSession, type SessionRecord } from '../session/session.ts';
 import { BackChannelLogout } from './backchannel-logout.ts';
 import { mapClaims } from './claim-mapping.ts';
@@ -33,12 +29,7 @@ declare module 'express-session' {
 /** A browser rarely has more than a couple of sign-in tabs open; older ones are dropped. */
 const MAX_PENDING_LOGINS = 5;
 
-export interface OidcProviderDeps {
-  config: Readonly<Config>;
-  store: StateStore;
-  logger: Logger;
-  audit: AuditLog;
-}
+export type OidcProviderDeps = LoginProviderDeps;
 
 function saveSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.save((error) => (error ? reject(error) : resolve())));
@@ -78,6 +69,7 @@ export class OidcLoginProvider implements LoginProvider {
       store: deps.store,
       logger: deps.logger,
       audit: deps.audit,
+      onIdpLogout: deps.onIdpLogout,
     });
   }
 

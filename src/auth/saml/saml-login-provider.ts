@@ -1,11 +1,8 @@
 import { type Profile, SAML, type SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import express, { type Request, type Response, Router } from 'express';
-import type { Logger } from 'pino';
 import type { SamlProviderConfig } from '../../config/saml-schema.ts';
-import type { Config } from '../../config/schema.ts';
-import type { AuditLog } from '../../observability/audit.ts';
-import { type StateStore, StoreUnavailableError } from '../../store/types.ts';
-import type { LoginProvider } from '../login-provider.ts';
+import { StoreUnavailableError } from '../../store/types.ts';
+import type { LoginProvider, LoginProviderDeps } from '../login-provider.ts';
 import { safeReturnTo } from '../return-to.ts';
 import {
   currentSession,
@@ -35,12 +32,7 @@ import {
 } from './response-checks.ts';
 import { principalFromProfile } from './saml-principal.ts';
 
-export interface SamlProviderDeps {
-  config: Readonly<Config>;
-  store: StateStore;
-  logger: Logger;
-  audit: AuditLog;
-}
+export type SamlProviderDeps = LoginProviderDeps;
 
 /** keywarden's own SAML endpoints for one provider, all derived from `server.publicUrl`. */
 export interface SamlEndpoints {
@@ -414,6 +406,7 @@ export class SamlLoginProvider implements LoginProvider {
         ? { provider: this.name, sid: sessionIndex }
         : { provider: this.name, subject: profile.nameID },
     );
+    const grants = this.#deps.onIdpLogout ? await this.#deps.onIdpLogout(this.name, profile.nameID) : 0;
     const own = currentSession(req);
     if (own?.provider === this.name && own.principal.subject === profile.nameID) await endSession(req);
     this.#deps.audit.record('session.revoked', {
@@ -424,6 +417,7 @@ export class SamlLoginProvider implements LoginProvider {
       subject: profile.nameID,
       reason: 'saml_logout_request',
       sessions: revoked,
+      grants,
     });
     const url = await this.#saml.getLogoutResponseUrlAsync(profile, relayState ?? '', {}, true);
     res.setHeader('Cache-Control', 'no-store');
