@@ -160,13 +160,13 @@ describe('mobile round trip with a bearer token', () => {
     const got = await fetch(download.body.url);
     assert.equal(await got.text(), 'hello');
 
-    const escape = await request(app)
+    const breakout = await request(app)
       .post('/presign')
       .set('Authorization', `Bearer ${jwt}`)
       .send({ operation: 'getObject', key: '../someone-else/secret.txt' });
-    assert.equal(escape.status, 400);
-    assertMatchesOpenApi(escape, { method: 'post', path: '/presign' });
-    assert.equal(escape.body.url, undefined);
+    assert.equal(breakout.status, 400);
+    assertMatchesOpenApi(breakout, { method: 'post', path: '/presign' });
+    assert.equal(breakout.body.url, undefined);
   });
 
   it('keeps bearer and guest identities apart: a guest token does not ride along a bad bearer token', async () => {

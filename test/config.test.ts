@@ -149,7 +149,10 @@ describe('configuration', () => {
     const problems = problemsOf(() =>
       loadConfig({
         configDir: dir,
-        env: { NODE_ENV: 'production', KEYWARDEN_SESSION__SECRET: 'a-session-secret-of-at-least-32-characters' },
+        env: {
+          NODE_ENV: 'production',
+          KEYWARDEN_SESSION__SECRET: 'a-session-secret-of-at-least-32-characters',
+        },
       }),
     );
     assert.equal(problems.length, 1);
