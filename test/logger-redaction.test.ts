@@ -62,5 +62,14 @@ describe('log redaction', () => {
     assert.doesNotMatch(url, /abc123secret|st4te|deadbeef|=tok/);
     assert.match(url, /iss=https%3A%2F%2Fidp/);
     assert.equal(redactUrl('/healthz'), '/healthz');
+    const nested = redactUrl(
+      `/auth/login/dev?returnTo=${encodeURIComponent('/portal/device?user_code=WXYZ-2345')}`,
+    );
+    assert.doesNotMatch(
+      decodeURIComponent(nested),
+      /WXYZ-2345/,
+      'secrets inside a return path are masked too',
+    );
+    assert.match(decodeURIComponent(nested), /returnTo=\/portal\/device\?user_code=/);
   });
 });

@@ -75,6 +75,8 @@ const SECRET_QUERY_PARAMS = new Set(
   ].map((name) => name.toLowerCase()),
 );
 
+const NESTED_URL_PARAMS = new Set(['returnto', 'relaystate', 'redirect_uri', 'post_logout_redirect_uri']);
+
 /** A URL safe to log: secret query values replaced, everything else kept for debugging. */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
@@ -82,7 +84,13 @@ export function redactUrl(url: string): string {
   const params = new URLSearchParams(url.slice(queryStart + 1));
   const kept: string[] = [];
   for (const [name, value] of params) {
-    const shown = SECRET_QUERY_PARAMS.has(name.toLowerCase()) ? REDACTED : value;
+    const lower = name.toLowerCase();
+    // A return path is itself a URL and may carry secrets of its own (a device user code, say).
+    const shown = SECRET_QUERY_PARAMS.has(lower)
+      ? REDACTED
+      : NESTED_URL_PARAMS.has(lower)
+        ? redactUrl(value)
+        : value;
     kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(shown)}`);
   }
   return `${url.slice(0, queryStart)}?${kept.join('&')}`;
