@@ -72,4 +72,14 @@ describe('log redaction', () => {
     );
     assert.match(decodeURIComponent(nested), /returnTo=\/portal\/device\?user_code=/);
   });
+
+  it('masks OAuth token parameters that reach keywarden in URLs (the in-process development IdP)', () => {
+    // The development IdP is mounted in keywarden's own app, so its RP-initiated logout
+    // (`id_token_hint`) and any misused token request arrive in keywarden's access log.
+    const url = redactUrl(
+      '/dev-idp/session/end?id_token_hint=eyJhbGciOiJSUzI1NiJ9.hint-payload.hint-sig&client_id=kw&client_secret=s3cr3t-value&refresh_token=rt-secret&code_verifier=verifier-secret&client_assertion=eyJ.assertion.sig',
+    );
+    assert.doesNotMatch(url, /hint-payload|s3cr3t-value|rt-secret|verifier-secret|assertion\.sig/);
+    assert.match(url, /client_id=kw/);
+  });
 });
