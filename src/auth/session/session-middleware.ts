@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import type { CookieOptions, Request, RequestHandler } from 'express';
-import session, { type Store } from 'express-session';
+import session, { type Session, type SessionData, type Store } from 'express-session';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.ts';
 import { RedisStore } from '../../store/redis/redis-store.ts';
 import type { StateStore } from '../../store/types.ts';
-import { asUnavailable, SESSION_KEY_PREFIX, StateStoreSessionStore } from './session-store-adapter.ts';
+import {
+  asUnavailable,
+  markLoaded,
+  SESSION_KEY_PREFIX,
+  StateStoreSessionStore,
+  wasLoaded,
+} from './session-store-adapter.ts';
 
 /** What establishSession/endSession need, attached to each request by the middleware below. */
 export interface SessionContext {
@@ -68,9 +74,42 @@ function boundedSessionClient(client: SessionRedisCommands, timeoutMs: number): 
   };
 }
 
+/**
+ * connect-redis, except that a session read from Redis is written back with SET XX: it updates
+ * the record if it still exists and never re-creates one revoked while the request ran (see
+ * `markLoaded` in session-store-adapter.ts). Touch is EXPIRE, which cannot re-create either.
+ */
+class RevocationSafeRedisStore extends ConnectRedisStore {
+  override createSession(req: Request, data: SessionData): Session & SessionData {
+    return markLoaded(super.createSession(req, data));
+  }
+
+  override async set(sid: string, sess: SessionData, cb?: (err?: unknown) => void): Promise<void> {
+    if (!wasLoaded(sess)) return super.set(sid, sess, cb);
+    // connect-redis's own rule (its getTTL is private): until the cookie expires.
+    const expires = sess.cookie?.expires;
+    const ttlSeconds = expires
+      ? Math.ceil((new Date(expires).getTime() - Date.now()) / 1000)
+      : typeof this.ttl === 'function'
+        ? this.ttl(sess)
+        : this.ttl;
+    if (ttlSeconds <= 0) return super.set(sid, sess, cb); // which deletes the expired record
+    try {
+      await this.client.set(this.prefix + sid, this.serializer.stringify(sess), {
+        expiration: { type: 'EX', value: ttlSeconds },
+        condition: 'XX',
+      });
+    } catch (error) {
+      cb?.(error);
+      return;
+    }
+    cb?.();
+  }
+}
+
 function createSessionStore(config: Readonly<Config>, store: StateStore): Store {
   if (store instanceof RedisStore) {
-    return new ConnectRedisStore({
+    return new RevocationSafeRedisStore({
       client: boundedSessionClient(store.client as SessionRedisCommands, config.store.redis.commandTimeoutMs),
       // Same key as StateStore's `sess:<id>`, so revokeSessions can delete through the StateStore.
       prefix: store.keyPrefix + SESSION_KEY_PREFIX,
