@@ -28,6 +28,12 @@ describe('safeReturnTo', () => {
       '/\\evil.example',
       '\\\\evil.example',
       '/\\/evil.example',
+      // Dot segments that the URL parser collapses into a protocol-relative `//host`.
+      '/.//evil.example',
+      '/..//evil.example',
+      '/a/..//evil.example',
+      '/%2e//evil.example',
+      '/%2E%2E//evil.example/x?y=1',
       'https://evil.example',
       'http://evil.example',
       'javascript:alert(1)',

@@ -38,6 +38,9 @@ export function safeReturnTo(
     }
     // Belt and braces: whatever the URL parser makes of it must still be on this origin.
     if (resolved.origin !== PROBE_ORIGIN) return fallback;
+    // Dot segments collapse (`/.//evil.example` → `//evil.example`): the normalised path is what
+    // goes into Location, and a browser reads a leading `//` as another host.
+    if (resolved.pathname.startsWith('//')) return fallback;
     return `${resolved.pathname}${resolved.search}${resolved.hash}`;
   }
 
