@@ -96,11 +96,15 @@ export class CredentialBroker {
     if (!allowed.includes(roleName)) {
       throw new ForbiddenError('This role is not allowed for this caller.', 'role_not_allowed');
     }
-    const role = config.roles[roleName];
+    // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+    const role = Object.hasOwn(config.roles, roleName) ? config.roles[roleName] : undefined;
     if (!role) throw new AwsConfigurationError(`role "${roleName}" is not defined`);
 
     const scopeName = request.scope ?? config.defaultScope;
-    const scope = scopeName === undefined ? undefined : config.scopes[scopeName];
+    const scope =
+      scopeName !== undefined && Object.hasOwn(config.scopes, scopeName)
+        ? config.scopes[scopeName]
+        : undefined;
     if (scopeName !== undefined && !scope) throw new BadRequestError('No such scope.', 'unknown_scope');
 
     const requested =

@@ -58,11 +58,17 @@ function lookup(name: string, variables: ScopeVariables, maxLength: number): str
   if (name === 'identityId') value = variables.identityId;
   else if (name === 'sub') value = variables.sub;
   else if (name === 'provider') value = variables.provider;
-  else value = variables.claims[name.slice(CLAIM_PREFIX.length)];
+  else {
+    const claim = name.slice(CLAIM_PREFIX.length);
+    value = Object.hasOwn(variables.claims, claim) ? variables.claims[claim] : undefined;
+  }
   if (value === undefined) throw new ScopeVariableError(name, 'missing');
   if (typeof value !== 'string') throw new ScopeVariableError(name, 'has several values');
   if (value.length === 0) throw new ScopeVariableError(name, 'is empty');
   if (value.length > maxLength) throw new ScopeVariableError(name, `is longer than ${maxLength}`);
+  // A lone surrogate serialises as a six-character `\udXXX` escape (beyond the worst case the
+  // load-time size check assumes) and IAM refuses it as malformed.
+  if (!value.isWellFormed()) throw new ScopeVariableError(name, 'is not well-formed Unicode');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[/\u0000-\u001f\u007f]/.test(value))
     throw new ScopeVariableError(name, 'holds a / or a control character');

@@ -220,6 +220,21 @@ export function checkCredentialsConfig(config: CredentialSections, ctx: z.Refine
   if (cache.refreshAheadSeconds < cache.minRemainingSeconds) {
     issue(['cache', 'refreshAheadSeconds'], 'must be at least cache.minRemainingSeconds');
   }
+  if (cache.refreshAheadSeconds >= MIN_SESSION_SECONDS) {
+    // Otherwise a fresh 900 s credential is already due for refresh: every read would start a vend.
+    issue(['cache', 'refreshAheadSeconds'], `must be below the shortest session (${MIN_SESSION_SECONDS} s)`);
+  }
+  if (cache.keys) {
+    // Decryption picks the key by id: two keys with one id would leave one of them unused.
+    const ids = parseCacheKeys(cache.keys).map(({ id }) => id);
+    ids.forEach((id, index) => {
+      if (ids.indexOf(id) !== index) issue(['cache', 'keys', index], `key id "${id}" is listed twice`);
+    });
+  }
+  if (config.env === 'production' && aws.endpoint && new URL(aws.endpoint).protocol !== 'https:') {
+    // Cognito and STS answer with tokens and secret keys in the response body.
+    issue(['aws', 'endpoint'], 'must be https in production: credentials come back in the response');
+  }
   if (cache.waitTimeoutMs < aws.requestTimeoutMs) {
     issue(
       ['cache', 'waitTimeoutMs'],

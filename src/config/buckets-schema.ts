@@ -100,7 +100,7 @@ export type PresignConfig = z.infer<typeof presignSchema>;
 export function checkPresignConfig(
   presign: PresignConfig,
   ctx: z.RefinementCtx,
-  known: { roles?: readonly string[]; scopes?: readonly string[] } = {},
+  known: { roles?: readonly string[]; scopes?: readonly string[]; production?: boolean } = {},
 ): void {
   const issue = (path: Array<string | number>, message: string) =>
     ctx.addIssue({ code: 'custom', path: ['presign', ...path], message });
@@ -113,6 +113,10 @@ export function checkPresignConfig(
     }
     if (bucket.defaultExpiresSeconds > bucket.maxExpiresSeconds) {
       issue(['buckets', index, 'defaultExpiresSeconds'], 'must not exceed maxExpiresSeconds');
+    }
+    if (known.production && bucket.endpoint && new URL(bucket.endpoint).protocol !== 'https:') {
+      // The presigned URLs carry the caller's access key id and session token to browsers.
+      issue(['buckets', index, 'endpoint'], 'must be https in production');
     }
     if (bucket.maxObjectBytes > S3_MAX_OBJECT_BYTES) {
       issue(['buckets', index, 'maxObjectBytes'], 'S3 objects are at most 5 TiB');

@@ -195,6 +195,7 @@ export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkPresignConfig(config.presign, ctx, {
     roles: Object.keys(config.credentials.roles),
     scopes: Object.keys(config.credentials.scopes),
+    production: config.env === 'production',
   });
   if (config.store.kind === 'redis') {
     const { mode, url, sentinel, cluster } = config.store.redis;

@@ -53,7 +53,11 @@ function isResourceConflict(error: unknown): boolean {
 export class IdentityResolver {
   readonly #deps: IdentityResolverDeps;
   readonly #aws: AwsCallContext;
-  /** Links in progress in this process, so a burst of first requests after sign-in links once. */
+  /**
+   * Links in progress in this process, so a burst of first requests after sign-in links once.
+   * Keyed by guest identity *and* login: another login naming the same guest identity must get
+   * its own answer (ResourceConflict, then its own identity), never this login's token.
+   */
   readonly #linking = new Map<string, Promise<OpenIdToken>>();
 
   constructor(deps: IdentityResolverDeps) {
@@ -129,12 +133,13 @@ export class IdentityResolver {
     if (!guestId || !linkedKey || (await this.#deps.store.get(linkedKey)) !== null) {
       return this.#developerToken(principal, undefined);
     }
-    const running = this.#linking.get(linkedKey);
+    const inflightKey = `${linkedKey}|${digest(developerUserIdentifier(principal))}`;
+    const running = this.#linking.get(inflightKey);
     if (running) return running;
     const linking = this.#link(principal, guestId, linkedKey, options).finally(() =>
-      this.#linking.delete(linkedKey),
+      this.#linking.delete(inflightKey),
     );
-    this.#linking.set(linkedKey, linking);
+    this.#linking.set(inflightKey, linking);
     return linking;
   }
 
