@@ -301,6 +301,17 @@ describe('OIDC callback hostile cases', () => {
     await assertSignedOut(browser);
   });
 
+  it('refuses a callback that arrives after the sign-in timed out (auth.loginTimeoutMs)', async () => {
+    const quick = keywardenWith({ a: oidcProvider('a', idpA.issuer) }, store, {
+      auth: { loginTimeoutMs: 300 },
+    });
+    const browser = new BrowserSession(quick.app);
+    const { callbackPath } = await loginThroughIdp(browser, '/auth/login/a', 'tess', { callback: false });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assertProblem(await browser.get(callbackPath), 400, 'invalid_login_state');
+    await assertSignedOut(browser);
+  });
+
   it('refuses an ID token whose nonce is not the one of this transaction', async () => {
     const browser = new BrowserSession(kw.app);
     const { callbackPath } = await loginThroughIdp(browser, '/auth/login/a', 'erin', { callback: false });
