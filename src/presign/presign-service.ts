@@ -160,7 +160,9 @@ function checkOperationAllowed(
   const allowed =
     principal.kind === 'guest'
       ? bucket.operations.guest
-      : (bucket.operations.roles[role] ?? bucket.operations.authenticated);
+      : Object.hasOwn(bucket.operations.roles, role)
+        ? (bucket.operations.roles[role] ?? [])
+        : bucket.operations.authenticated;
   if (!allowed.includes(operation)) {
     throw new ForbiddenError(
       'This operation is not allowed on this bucket for your role.',
@@ -183,6 +185,11 @@ function checkPartNumbers(partNumbers: readonly number[], maxPerRequest: number)
       'invalid_part_numbers',
     );
   }
+}
+
+/** ETags compare without their quotes: clients echo them with or without. */
+function normalizeEtag(etag: string | undefined): string | undefined {
+  return etag?.replace(/^"|"$/g, '');
 }
 
 export function createPresignService(deps: PresignServiceDeps): PresignService {
@@ -375,8 +382,20 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
             // Part URLs cannot bind a size, so the object's size is checked here, from S3's own
             // record of the parts, before the upload becomes an object.
             const uploaded = await listUploadedParts(client, { ...target, uploadId });
-            const sizes = new Map(uploaded.map((part) => [part.partNumber, part.size]));
-            const total = request.parts.reduce((sum, part) => sum + (sizes.get(part.partNumber) ?? 0), 0);
+            const listed = new Map(uploaded.map((part) => [part.partNumber, part]));
+            // Each part named must be the one just listed (same ETag): a part URL can still
+            // replace a part between this listing and the completion, and S3 completes only
+            // parts whose ETag matches, so pinning the listed ETags pins the sizes counted.
+            const unlisted = request.parts.some(
+              (part) => normalizeEtag(listed.get(part.partNumber)?.etag) !== normalizeEtag(part.etag),
+            );
+            if (unlisted) {
+              throw new BadRequestError('A part is missing or its ETag does not match.', 'invalid_part');
+            }
+            const total = request.parts.reduce(
+              (sum, part) => sum + (listed.get(part.partNumber)?.size ?? 0),
+              0,
+            );
             if (total > bucket.maxObjectBytes) {
               await abortMultipartUpload(client, { ...target, uploadId });
               await uploads.forget(uploadId);

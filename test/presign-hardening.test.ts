@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Principal } from '../src/auth/principal.ts';
+import { KeywardenError } from '../src/http/errors.ts';
+import { createPresignService, type PresignService } from '../src/presign/presign-service.ts';
+import { MemoryStore } from '../src/store/memory/memory-store.ts';
+import { testConfig } from './support/test-config.ts';
+
+/**
+ * Multipart completion found in review: the size check counted the parts S3 listed, but
+ * completed whatever ETags the client named, so a part replaced (or named) after the listing
+ * escaped the bucket's size limit.
+ */
+
+const IDENTITY = 'us-east-1:11111111-2222-4333-8444-555555555555';
+const BUCKET = 'keywarden-review-bucket';
+const MiB = 1024 * 1024;
+const user: Principal = { provider: 'corp', subject: 'alice', kind: 'user', claims: {} };
+
+async function rejection(promise: Promise<unknown>): Promise<KeywardenError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof KeywardenError, `expected a KeywardenError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('multipart complete pins the parts it measured', () => {
+  let s3: ReturnType<typeof mockClient>;
+  let service: PresignService;
+  let uploadId: string;
+
+  beforeEach(async () => {
+    s3 = mockClient(S3Client);
+    const config = testConfig({
+      presign: { buckets: [{ name: BUCKET, region: 'us-east-1', maxObjectBytes: 12 * MiB }] },
+    });
+    service = createPresignService({
+      config: config.presign,
+      store: new MemoryStore(),
+      credentialsFor: async () => ({
+        identityId: IDENTITY,
+        role: 'reader',
+        credentials: {
+          accessKeyId: 'ASIAMOCK',
+          secretAccessKey: 'mock-secret',
+          sessionToken: 'mock-token',
+          expiration: new Date(Date.now() + 3600_000),
+        },
+      }),
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
+    s3.on(ListPartsCommand).resolves({
+      IsTruncated: false,
+      Parts: [
+        { PartNumber: 1, ETag: '"aaaa"', Size: 6 * MiB },
+        { PartNumber: 2, ETag: '"bbbb"', Size: 5 * MiB },
+      ],
+    });
+    s3.on(CompleteMultipartUploadCommand).resolves({ ETag: '"done-2"' });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const created = await service.multipart({ principal: user }, { action: 'create', key: 'big.bin' });
+    uploadId = created.result.uploadId;
+  });
+  afterEach(() => s3.restore());
+
+  it('completes when every named part is the listed one (ETags with or without quotes)', async () => {
+    const done = await service.multipart(
+      { principal: user },
+      {
+        action: 'complete',
+        key: 'big.bin',
+        uploadId,
+        parts: [
+          { partNumber: 1, etag: '"aaaa"' },
+          { partNumber: 2, etag: 'bbbb' },
+        ],
+      },
+    );
+    assert.equal(done.result.action, 'complete');
+    assert.equal(s3.commandCalls(CompleteMultipartUploadCommand).length, 1);
+  });
+
+  it('a part whose ETag differs from the listing (replaced since) is refused and nothing completes', async () => {
+    const error = await rejection(
+      service.multipart(
+        { principal: user },
+        {
+          action: 'complete',
+          key: 'big.bin',
+          uploadId,
+          parts: [
+            { partNumber: 1, etag: '"aaaa"' },
+            { partNumber: 2, etag: '"etag-of-a-5-GiB-replacement"' },
+          ],
+        },
+      ),
+    );
+    assert.equal(error.status, 400);
+    assert.equal(error.code, 'invalid_part');
+    assert.equal(s3.commandCalls(CompleteMultipartUploadCommand).length, 0);
+  });
+
+  it('a part S3 did not list (uploaded after the listing) is refused, not counted as 0 bytes', async () => {
+    const error = await rejection(
+      service.multipart(
+        { principal: user },
+        {
+          action: 'complete',
+          key: 'big.bin',
+          uploadId,
+          parts: [
+            { partNumber: 1, etag: '"aaaa"' },
+            { partNumber: 2, etag: '"bbbb"' },
+            { partNumber: 3, etag: '"cccc"' },
+          ],
+        },
+      ),
+    );
+    assert.equal(error.code, 'invalid_part');
+    assert.equal(s3.commandCalls(CompleteMultipartUploadCommand).length, 0);
+  });
+});
+
+describe('bucket operations by role name', () => {
+  it('a role named like an Object.prototype member falls back to the authenticated list', async () => {
+    const config = testConfig({
+      presign: {
+        buckets: [{ name: BUCKET, region: 'us-east-1', operations: { authenticated: ['getObject'] } }],
+      },
+    });
+    const service = createPresignService({
+      config: config.presign,
+      store: new MemoryStore(),
+      credentialsFor: async () => ({
+        identityId: IDENTITY,
+        role: 'constructor',
+        credentials: {
+          accessKeyId: 'ASIAMOCK',
+          secretAccessKey: 's',
+          expiration: new Date(Date.now() + 3600_000),
+        },
+      }),
+    });
+    const issued = await service.presign({ principal: user }, { operation: 'getObject', key: 'a.txt' });
+    assert.equal(issued.result.method, 'GET');
+    const error = await rejection(
+      service.presign({ principal: user }, { operation: 'putObject', key: 'a.txt', contentLength: 1 }),
+    );
+    assert.equal(error.code, 'operation_not_allowed');
+  });
+});
