@@ -6,6 +6,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { CliTokens } from '../src/auth/device/cli-tokens.ts';
 import type { RedisStore } from '../src/store/redis/redis-store.ts';
+import { StoreUnavailableError } from '../src/store/types.ts';
 import {
   COOKIE,
   clientFor,
@@ -328,6 +329,53 @@ describe('OIDC back-channel logout', () => {
       .expect(200);
     assertProblem(await laptop.get('/auth/session'), 401, 'unauthenticated');
     assertProblem(await phone.get('/auth/session'), 401, 'unauthenticated');
+  });
+
+  it('lets the IdP retry a logout token whose revocation failed (503), and then ends the session', async () => {
+    // The same Redis, except that the next session-index read fails once, as in a Redis blip
+    // between remembering the token's jti and deleting the sessions.
+    let failNextIndexRead = false;
+    const flaky = new Proxy(store, {
+      get(target, property) {
+        if (property === 'setMembers' && failNextIndexRead) {
+          failNextIndexRead = false;
+          return async () => {
+            throw new StoreUnavailableError('injected failure');
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const kwFlaky = keywardenWith(providers(), flaky);
+    const browser = new BrowserSession(kwFlaky.app);
+    await loginThroughIdp(browser, '/auth/login/a', 'sam');
+    const token = await logoutToken({ sid: await sidOf(browser), sub: 'sam' });
+
+    failNextIndexRead = true;
+    const failed = await request(kwFlaky.app).post('/auth/backchannel-logout/a').type('form').send({
+      logout_token: token,
+    });
+    assert.equal(failed.status, 503);
+    assert.ok(failed.headers['retry-after']);
+    await browser.get('/auth/session').expect(200);
+
+    // OIDC Back-Channel Logout 2.8: the IdP may retry after an error; the same token must work.
+    await request(kwFlaky.app)
+      .post('/auth/backchannel-logout/a')
+      .type('form')
+      .send({ logout_token: token })
+      .expect(200);
+    assertProblem(await browser.get('/auth/session'), 401, 'unauthenticated');
+    // Once done, the token is spent.
+    assertProblem(
+      await request(kwFlaky.app)
+        .post('/auth/backchannel-logout/a')
+        .type('form')
+        .send({ logout_token: token }),
+      400,
+      'invalid_logout_token',
+    );
   });
 
   it('refuses invalid logout tokens with 400 and keeps the session', async () => {

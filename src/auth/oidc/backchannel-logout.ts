@@ -126,20 +126,29 @@ export class BackChannelLogout {
     const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
     if (!sid && !sub) throw this.#reject(req, 'sid_and_sub_missing');
 
-    const fresh = await this.#options.store.set(
-      `oidc:bcl:jti:${this.#options.provider}:${String(payload.jti)}`,
-      '1',
-      { ttlMs: (MAX_TOKEN_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS) * 2 * 1000, onlyIfAbsent: true },
-    );
+    const jtiKey = `oidc:bcl:jti:${this.#options.provider}:${String(payload.jti)}`;
+    const fresh = await this.#options.store.set(jtiKey, '1', {
+      ttlMs: (MAX_TOKEN_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS) * 2 * 1000,
+      onlyIfAbsent: true,
+    });
     if (!fresh) throw this.#reject(req, 'replayed');
 
-    const revoked = await revokeSessions(
-      this.#options.store,
-      sid ? { provider: this.#options.provider, sid } : { provider: this.#options.provider, subject: sub },
-    );
-    // The user signed out at the IdP: CLI tokens derived from their login end too.
-    const grants =
-      sub && this.#options.onIdpLogout ? await this.#options.onIdpLogout(this.#options.provider, sub) : 0;
+    let revoked: number;
+    let grants: number;
+    try {
+      revoked = await revokeSessions(
+        this.#options.store,
+        sid ? { provider: this.#options.provider, sid } : { provider: this.#options.provider, subject: sub },
+      );
+      // The user signed out at the IdP: CLI tokens derived from their login end too.
+      grants =
+        sub && this.#options.onIdpLogout ? await this.#options.onIdpLogout(this.#options.provider, sub) : 0;
+    } catch (error) {
+      // Not done: the IdP retries after an error (Back-Channel Logout 1.0 §2.8), and that retry
+      // carries this same token, so it must not be refused as a replay.
+      await this.#options.store.delete(jtiKey).catch(() => undefined);
+      throw error;
+    }
     this.#options.audit.record('session.revoked', {
       outcome: 'success',
       requestId: req.scope.requestId,
