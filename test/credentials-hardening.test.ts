@@ -230,3 +230,22 @@ describe('credential configuration found unsafe in review', () => {
     assert.deepEqual(configProblems(overrides), []);
   });
 });
+
+describe('the cross-instance vend lock outlasts the slowest vend', () => {
+  it('defaults are consistent: the lock covers 2 AWS calls at their full retry budget', () => {
+    const config = testConfig({});
+    const { maxAttempts, connectTimeoutMs, requestTimeoutMs } = config.aws;
+    assert.ok(config.cache.lockTtlMs >= 2 * maxAttempts * (connectTimeoutMs + requestTimeoutMs));
+  });
+
+  it('a lock shorter than the slowest vend is refused with the number it needs', () => {
+    const found = configProblems({
+      aws: { connectTimeoutMs: 1_000, requestTimeoutMs: 4_000, maxAttempts: 3 },
+      cache: { lockTtlMs: 20_000 },
+    });
+    assert.ok(
+      found.some((problem) => problem.startsWith('cache.lockTtlMs: must be at least 30000 ms')),
+      found.join('\n'),
+    );
+  });
+});

@@ -130,8 +130,11 @@ export const cacheSchema = z.strictObject({
   minRemainingSeconds: z.number().int().min(0).max(3_600).default(300),
   /** Within this of expiry a cached entry is still served but replaced in the background. */
   refreshAheadSeconds: z.number().int().min(0).max(3_600).default(600),
-  /** How long one instance may hold the vend lock; others wait for its result meanwhile. */
-  lockTtlMs: z.number().int().min(100).max(120_000).default(20_000),
+  /**
+   * How long one instance may hold the vend lock; others wait for its result meanwhile. It must
+   * outlast a vend's slowest case (see checkCredentialsConfig), or a slow vend loses its lock.
+   */
+  lockTtlMs: z.number().int().min(100).max(120_000).default(30_000),
   /** How long a request waits for another instance's vend before answering 503. */
   waitTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
   pollIntervalMs: z.number().int().min(5).max(1_000).default(25),
@@ -234,6 +237,14 @@ export function checkCredentialsConfig(config: CredentialSections, ctx: z.Refine
   if (config.env === 'production' && aws.endpoint && new URL(aws.endpoint).protocol !== 'https:') {
     // Cognito and STS answer with tokens and secret keys in the response body.
     issue(['aws', 'endpoint'], 'must be https in production: credentials come back in the response');
+  }
+  // A vend is two AWS calls (OpenID token, then credentials), each retried up to maxAttempts.
+  const slowestVendMs = 2 * aws.maxAttempts * (aws.connectTimeoutMs + aws.requestTimeoutMs);
+  if (cache.lockTtlMs < slowestVendMs) {
+    issue(
+      ['cache', 'lockTtlMs'],
+      `must be at least ${slowestVendMs} ms (2 AWS calls × aws.maxAttempts × (connectTimeoutMs + requestTimeoutMs)): a lock that expires during a slow vend lets another instance vend the same credentials again`,
+    );
   }
   if (cache.waitTimeoutMs < aws.requestTimeoutMs) {
     issue(
