@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Configuration } from 'openid-client';
 import type { Logger } from 'pino';
+import { ASYMMETRIC_ALGORITHMS } from '../../config/bearer-schema.ts';
 import { BadRequestError, ServiceUnavailableError } from '../../http/errors.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import type { StateStore } from '../../store/types.ts';
@@ -9,20 +10,8 @@ import { revokeSessions } from '../session/session.ts';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** Asymmetric algorithms only: `none` and HMAC (a shared client secret) are never accepted. */
-const ASYMMETRIC_ALGS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+/** Asymmetric algorithms only (the bearer issuers' list): `none` and HMAC (a shared client secret) never. */
+const ASYMMETRIC_ALGS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 
 /** How old a logout token may be, and how long its `jti` is remembered to refuse a replay. */
 const MAX_TOKEN_AGE_SECONDS = 300;
@@ -78,7 +67,7 @@ export class BackChannelLogout {
     const metadata = configuration.serverMetadata();
     if (!metadata.jwks_uri) throw this.#reject(req, 'idp_has_no_jwks');
     const advertised = metadata.id_token_signing_alg_values_supported ?? ['RS256'];
-    const algorithms = advertised.filter((alg) => ASYMMETRIC_ALGS.includes(alg));
+    const algorithms = advertised.filter((alg) => ASYMMETRIC_ALGS.has(alg));
     try {
       const { payload } = await jwtVerify(token, this.#keys(metadata.jwks_uri), {
         issuer: metadata.issuer,
