@@ -4,6 +4,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { presignConfinementWarnings } from './presign/scope-confinement.ts';
 import { createStore } from './store/create-store.ts';
 
 /**
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ level: config.log.level });
+  for (const warning of presignConfinementWarnings(config)) logger.warn(warning);
   const store = await createStore(config.store, logger).catch((error: unknown) => {
     logger.fatal({ err: { message: (error as Error).message } }, 'cannot reach the state store');
     logger.flush();

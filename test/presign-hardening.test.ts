@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Principal } from '../src/auth/principal.ts';
 import { KeywardenError } from '../src/http/errors.ts';
 import { createPresignService, type PresignService } from '../src/presign/presign-service.ts';
+import { presignConfinementWarnings } from '../src/presign/scope-confinement.ts';
 import { MemoryStore } from '../src/store/memory/memory-store.ts';
 import { testConfig } from './support/test-config.ts';
 
@@ -158,5 +159,62 @@ describe('bucket operations by role name', () => {
       service.presign({ principal: user }, { operation: 'putObject', key: 'a.txt', contentLength: 1 }),
     );
     assert.equal(error.code, 'operation_not_allowed');
+  });
+});
+
+describe('start-up warning: is each bucket confined by S3 too?', () => {
+  const statement = (Resource: unknown, Action: unknown = ['s3:GetObject', 's3:PutObject']) => ({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action, Resource }],
+  });
+  const warningsFor = (policy: Record<string, unknown> | undefined, flow: 'basic' | 'enhanced' = 'basic') =>
+    presignConfinementWarnings(
+      testConfig({
+        aws: { pool: { flow } },
+        credentials: policy ? { scopes: { signing: { policy } } } : {},
+        presign: {
+          buckets: [
+            {
+              name: BUCKET,
+              region: 'us-east-1',
+              ...(policy ? { credentialScope: 'signing' } : {}),
+            },
+          ],
+        },
+      }),
+    );
+
+  it('a scope confined to the prefix (keywarden or IAM variable) gives no warning', () => {
+    assert.deepEqual(warningsFor(statement(`arn:aws:s3:::${BUCKET}/users/\${identityId}/*`)), []);
+    assert.deepEqual(
+      warningsFor(statement(`arn:aws:s3:::${BUCKET}/users/\${cognito-identity.amazonaws.com:sub}/*`)),
+      [],
+    );
+    assert.deepEqual(warningsFor(statement('*', ['dynamodb:GetItem'])), [], 'not an S3 object grant');
+    assert.deepEqual(warningsFor(statement(`arn:aws:s3:::${BUCKET}`, 's3:ListBucket')), []);
+  });
+
+  const wide: Array<[string, Record<string, unknown>]> = [
+    ['the whole bucket', statement(`arn:aws:s3:::${BUCKET}/*`)],
+    ['every user prefix', statement(`arn:aws:s3:::${BUCKET}/users/*`)],
+    ['a wildcard identity', statement(`arn:aws:s3:::${BUCKET}/users/us-east-1:*/*`)],
+    ['every resource', statement('*', 's3:*')],
+    ['every bucket', statement('arn:aws:s3:::*/*', 's3:Get*')],
+    [
+      'a NotResource grant',
+      { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', NotResource: 'x' }] },
+    ],
+  ];
+  for (const [name, policy] of wide) {
+    it(`a scope granting ${name} is reported`, () => {
+      const warnings = warningsFor(policy);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /grants object access beyond users\/\$\{identityId\}\//);
+    });
+  }
+
+  it('no scope at all, or the enhanced flow, is reported', () => {
+    assert.match(warningsFor(undefined).join('\n'), /no credentialScope/);
+    assert.match(warningsFor(undefined, 'enhanced').join('\n'), /enhanced flow has no session policy/);
   });
 });

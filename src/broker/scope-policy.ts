@@ -103,6 +103,20 @@ export function renderScopePolicy(
 }
 
 /**
+ * A template with `${identityId}` set to `identityId` and every other keywarden variable set
+ * to `placeholder`, IAM variables left as they are: what config checks inspect.
+ */
+export function renderScopeSample(
+  template: Readonly<Record<string, unknown>>,
+  identityId: string,
+  placeholder: string,
+): unknown {
+  return mapStrings(template, (text) =>
+    substitute(text, (name) => (name === 'identityId' ? identityId : placeholder)),
+  );
+}
+
+/**
  * Checks a template at config load: known variables only, the shape of a policy, and that it
  * fits the size limit even when every variable holds its longest, most-escaped value.
  */
