@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Principal } from '../src/auth/principal.ts';
 import { KeywardenError } from '../src/http/errors.ts';
 import { createPresignService, type PresignService } from '../src/presign/presign-service.ts';
+import { toPresignError } from '../src/presign/s3-errors.ts';
 import { presignConfinementWarnings } from '../src/presign/scope-confinement.ts';
 import { MemoryStore } from '../src/store/memory/memory-store.ts';
 import { testConfig } from './support/test-config.ts';
@@ -217,4 +218,36 @@ describe('start-up warning: is each bucket confined by S3 too?', () => {
     assert.match(warningsFor(undefined).join('\n'), /no credentialScope/);
     assert.match(warningsFor(undefined, 'enhanced').join('\n'), /enhanced flow has no session policy/);
   });
+});
+
+describe('S3 errors from multipart calls', () => {
+  const s3Error = (name: string, httpStatusCode: number, fault: 'client' | 'server' = 'client') =>
+    Object.assign(new Error(`raw S3 text naming arn:aws:iam::123456789012:role/x, request id ABC`), {
+      name,
+      $fault: fault,
+      $metadata: { httpStatusCode },
+    });
+  const cases: Array<[string, Error, number, string]> = [
+    ['NoSuchUpload', s3Error('NoSuchUpload', 404), 404, 'upload_not_found'],
+    ['InvalidPart', s3Error('InvalidPart', 400), 400, 'invalid_part'],
+    ['InvalidPartOrder', s3Error('InvalidPartOrder', 400), 400, 'invalid_part_order'],
+    ['EntityTooSmall', s3Error('EntityTooSmall', 400), 400, 'part_too_small'],
+    ['AccessDenied', s3Error('AccessDenied', 403), 403, 's3_access_denied'],
+    ['ExpiredToken', s3Error('ExpiredToken', 400), 403, 's3_access_denied'],
+    ['InvalidAccessKeyId', s3Error('InvalidAccessKeyId', 403), 403, 's3_access_denied'],
+    ['SlowDown', s3Error('SlowDown', 503, 'server'), 503, 'service_unavailable'],
+    ['InternalError', s3Error('InternalError', 500, 'server'), 503, 'service_unavailable'],
+    ['TimeoutError', Object.assign(new Error('t'), { name: 'TimeoutError' }), 503, 'service_unavailable'],
+    ['ECONNREFUSED', Object.assign(new Error('c'), { code: 'ECONNREFUSED' }), 503, 'service_unavailable'],
+    ['MalformedXML', s3Error('MalformedXML', 400), 500, 's3_error'],
+  ];
+  for (const [name, error, status, code] of cases) {
+    it(`${name} → ${status} ${code}, without S3's text`, () => {
+      const mapped = toPresignError(error, 'CompleteMultipartUpload');
+      assert.equal(mapped.status, status);
+      assert.equal(mapped.code, code);
+      if (status === 503) assert.ok(mapped.headers['Retry-After'], 'Retry-After');
+      assert.doesNotMatch(mapped.expose ? mapped.message : '', /arn:|request id/);
+    });
+  }
 });

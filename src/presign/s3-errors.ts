@@ -1,52 +1,21 @@
+import { awsErrorName, classifyAwsError } from '../aws/aws-call.ts';
 import { BadRequestError, ForbiddenError, KeywardenError, ServiceUnavailableError } from '../http/errors.ts';
 import { UploadNotFoundError } from './multipart-uploads.ts';
 
 /**
  * S3 errors from the calls keywarden makes itself (multipart create/list/complete/abort)
- * → keywarden errors. The SDK has already retried what is retryable. The client sees a
- * stable code, never S3's message (it names role ARNs and request ids).
+ * → keywarden errors. The SDK has already retried what is retryable. The multipart errors a
+ * client can cause get their own codes; the rest is classified as for every AWS call
+ * (aws-call.ts). The client sees a stable code, never S3's message (it names role ARNs and
+ * request ids).
  */
 
-const THROTTLED = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
-const UNREACHABLE = new Set([
-  'TimeoutError',
-  'RequestTimeout',
-  'AbortError',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-interface ErrorShape {
-  name?: unknown;
-  code?: unknown;
-  $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-}
-
-/** The error's name, safe for logs and metrics (never its message). */
-export function s3ErrorName(error: unknown): string {
-  const shape = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape;
-  if (typeof shape.name === 'string' && shape.name !== 'Error') return shape.name;
-  if (typeof shape.code === 'string') return shape.code;
-  return 'UnknownError';
-}
+/** S3's names for credentials it will not take, beyond the generic AccessDenied. */
+const S3_DENIED = new Set(['InvalidAccessKeyId', 'ExpiredToken', 'InvalidToken']);
 
 export function toPresignError(error: unknown, operation: string): KeywardenError {
   if (error instanceof KeywardenError) return error;
-  const shape = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape;
-  const name = s3ErrorName(error);
-  const status =
-    typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined;
+  const name = awsErrorName(error);
   const cause = { cause: error };
   switch (name) {
     case 'NoSuchUpload':
@@ -61,21 +30,16 @@ export function toPresignError(error: unknown, operation: string): KeywardenErro
       );
     case 'EntityTooSmall':
       return new BadRequestError('Every part but the last must be at least 5 MiB.', 'part_too_small', cause);
-    case 'AccessDenied':
-    case 'InvalidAccessKeyId':
-    case 'ExpiredToken':
-    case 'InvalidToken':
+  }
+  const failure = S3_DENIED.has(name) ? 'denied' : classifyAwsError(error);
+  switch (failure) {
+    case 'denied':
       return new ForbiddenError('S3 refused the request for this identity.', 's3_access_denied', cause);
+    case 'throttled':
+      return new ServiceUnavailableError('S3 is throttling requests; retry later.', 2, cause);
+    case 'unavailable':
+      return new ServiceUnavailableError('S3 is unavailable; retry later.', 5, cause);
+    case 'misconfigured':
+      return new KeywardenError(500, 's3_error', `${operation} failed: ${name}`, { expose: false, ...cause });
   }
-  if (THROTTLED.has(name))
-    return new ServiceUnavailableError('S3 is throttling requests; retry later.', 2, cause);
-  if (
-    UNREACHABLE.has(name) ||
-    (typeof shape.code === 'string' && UNREACHABLE.has(shape.code)) ||
-    (status !== undefined && status >= 500) ||
-    shape.$fault === 'server'
-  ) {
-    return new ServiceUnavailableError('S3 is unavailable; retry later.', 5, cause);
-  }
-  return new KeywardenError(500, 's3_error', `${operation} failed: ${name}`, { expose: false, ...cause });
 }
