@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -247,5 +250,32 @@ describe('the cross-instance vend lock outlasts the slowest vend', () => {
       found.some((problem) => problem.startsWith('cache.lockTtlMs: must be at least 30000 ms')),
       found.join('\n'),
     );
+  });
+});
+
+describe('secrets in production config files', () => {
+  it('a Redis URL with a password in a YAML file is refused in production; REDIS_URL may carry it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-review-'));
+    try {
+      const file = join(dir, 'keywarden.yaml');
+      writeFileSync(file, 'store:\n  kind: redis\n  redis:\n    url: redis://app:hunter2@redis:6379\n');
+      const found = configProblems({}, { NODE_ENV: 'production', KEYWARDEN_CONFIG: file });
+      const problem = found.find((text) => text.startsWith('store.redis.url: a password inside the URL'));
+      assert.ok(problem, found.join('\n'));
+      assert.doesNotMatch(found.join('\n'), /hunter2/, 'the problem list does not echo the secret');
+      writeFileSync(file, 'store:\n  kind: redis\n  redis:\n    url: redis://redis:6379\n');
+      const withoutPassword = configProblems({}, { NODE_ENV: 'production', KEYWARDEN_CONFIG: file });
+      assert.ok(
+        !withoutPassword.some((text) => text.startsWith('store.redis.url')),
+        withoutPassword.join('\n'),
+      );
+      const fromEnv = configProblems(
+        {},
+        { NODE_ENV: 'production', REDIS_URL: 'redis://app:hunter2@redis:6379' },
+      );
+      assert.ok(!fromEnv.some((text) => text.startsWith('store.redis.url')), fromEnv.join('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -91,6 +91,12 @@ function readYamlFile(file: string, problems: string[]): Tree {
   return parsed;
 }
 
+/** `redis://user:secret@host`: the URL carries a secret even though its path is not a secret path. */
+function urlHoldsPassword(value: unknown): boolean {
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  return new URL(value).password !== '';
+}
+
 /** Expand `a.*.b` secret patterns into the concrete paths present in a tree. */
 function concretePaths(tree: Tree, pattern: readonly string[], prefix: string[] = []): string[][] {
   if (pattern.length === 0) return [prefix];
@@ -189,6 +195,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
             `${found.join('.')}: a secret must come from the environment or a *_FILE variable, not ${file}`,
           );
         }
+      }
+      if (urlHoldsPassword(getPath(layer, ['store', 'redis', 'url']))) {
+        problems.push(
+          `store.redis.url: a password inside the URL is a secret; use KEYWARDEN_STORE__REDIS__PASSWORD(_FILE) or REDIS_URL, not ${file}`,
+        );
       }
     }
     merged = merge(merged, layer);
