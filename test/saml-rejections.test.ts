@@ -215,3 +215,28 @@ describe('SAML responses that must be refused', () => {
     ]);
   });
 });
+
+describe('SAML ACS rate limit', () => {
+  it('counts ACS posts in the auth group, like OIDC callbacks: a flood of forged responses gets 429', async () => {
+    const idp = await startSamlIdp();
+    try {
+      const limited = buildTestApp({
+        overrides: {
+          ...samlAppOverrides({ corp: samlProviderFor(idp) }),
+          rateLimit: { groups: { auth: { perIp: { points: 3, windowSeconds: 60 } } } },
+        },
+      });
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const response = await new BrowserSession(limited.app)
+          .post('/auth/saml/corp/acs')
+          .type('form')
+          .send(formBody({ SAMLResponse: encode('<forged/>') }));
+        statuses.push(response.status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+    } finally {
+      await idp.close();
+    }
+  });
+});

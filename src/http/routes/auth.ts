@@ -43,9 +43,10 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     await provider.startLogin(req, res, safeReturnTo(req.query.returnTo, config));
   });
 
-  // Callbacks are browser traffic like the login itself; back-channel and metadata calls
+  // Callbacks (OIDC redirect, SAML ACS post) are browser traffic like the login itself; back-channel, SLO and metadata calls
   // come from IdPs and keep the default limit only.
   router.use('/auth/callback', rateLimit('auth'));
+  router.use('/auth/saml/:provider/acs', rateLimit('auth'));
   for (const provider of providers.values()) router.use('/auth', provider.routes());
 
   router.post('/auth/logout', rateLimit('auth'), async (req, res) => {
