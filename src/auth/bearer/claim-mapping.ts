@@ -1,24 +1,9 @@
 import type { JWTPayload } from 'jose';
 import type { BearerIssuerConfig } from '../../config/bearer-schema.ts';
+import { readClaim } from '../claim-path.ts';
 import type { Principal } from '../principal.ts';
 
 type ClaimValue = string | readonly string[];
-
-/**
- * A claim by exact name first (`cognito:groups`, `https://example.com/roles` contain no
- * nesting even when they contain dots), then as a dot path into nested objects
- * (`realm_access.roles`).
- */
-export function readClaim(payload: JWTPayload, nameOrPath: string): unknown {
-  if (Object.hasOwn(payload, nameOrPath)) return payload[nameOrPath];
-  let node: unknown = payload;
-  for (const segment of nameOrPath.split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
-    if (!Object.hasOwn(node, segment)) return undefined;
-    node = (node as Record<string, unknown>)[segment];
-  }
-  return node;
-}
 
 /** Only strings and string lists reach the principal; numbers and booleans become strings. */
 function toClaimValue(value: unknown): ClaimValue | undefined {

@@ -1,20 +1,8 @@
 import type { OidcProviderConfig } from '../../config/auth-schema.ts';
+import { readClaim } from '../claim-path.ts';
 import type { Principal } from '../principal.ts';
 
 type Claims = Readonly<Record<string, unknown>>;
-
-/** Follows a dotted path (`realm_access.roles`) through nested claim objects. */
-function claimAt(claims: Claims, path: string): unknown {
-  if (Object.hasOwn(claims, path)) return claims[path];
-  let node: unknown = claims;
-  for (const key of path.split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.hasOwn(node, key)) {
-      return undefined;
-    }
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
 
 function asString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -35,16 +23,16 @@ export function mapClaims(
   claimsConfig: OidcProviderConfig['claims'],
   claims: Claims,
 ): Principal | undefined {
-  const subject = asString(claimAt(claims, claimsConfig.subject));
+  const subject = asString(readClaim(claims, claimsConfig.subject));
   if (!subject) return undefined;
   const mapped: Record<string, string | readonly string[]> = {};
-  const name = asString(claimAt(claims, claimsConfig.name));
+  const name = asString(readClaim(claims, claimsConfig.name));
   if (name) mapped.name = name;
-  const email = asString(claimAt(claims, claimsConfig.email));
+  const email = asString(readClaim(claims, claimsConfig.email));
   if (email) mapped.email = email;
-  if (claimsConfig.groups) mapped.groups = asStrings(claimAt(claims, claimsConfig.groups)) ?? [];
+  if (claimsConfig.groups) mapped.groups = asStrings(readClaim(claims, claimsConfig.groups)) ?? [];
   for (const extra of claimsConfig.extra) {
-    const value = claimAt(claims, extra);
+    const value = readClaim(claims, extra);
     const kept = typeof value === 'string' ? value : Array.isArray(value) ? asStrings(value) : undefined;
     if (kept !== undefined) mapped[extra] = kept;
   }
