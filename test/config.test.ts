@@ -160,6 +160,27 @@ describe('configuration', () => {
     assert.doesNotMatch(problems[0]!, /hunter2/);
   });
 
+  it('refuses a per-identity limit on the default group, which runs before anyone is authenticated', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {},
+        overrides: {
+          rateLimit: {
+            groups: {
+              default: {
+                perIp: { points: 10, windowSeconds: 60 },
+                perIdentity: { points: 5, windowSeconds: 60 },
+              },
+            },
+          },
+        },
+      }),
+    );
+    assert.deepEqual(problems, [
+      'rateLimit.groups.default.perIdentity: the default group applies before authentication, so it can only limit per IP',
+    ]);
+  });
+
   it('returns a frozen result', () => {
     const config = loadConfig({ env: {} });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.server));

@@ -187,6 +187,13 @@ export const secretPaths: readonly string[] = [
 
 /** Rules that span fields; each problem is reported with the path it concerns. */
 export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
+  if (config.rateLimit.groups.default?.perIdentity) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rateLimit', 'groups', 'default', 'perIdentity'],
+      message: 'the default group applies before authentication, so it can only limit per IP',
+    });
+  }
   checkBearerConfig(config.bearer, config.env, ctx);
   checkAuthConfig(config, ctx);
   checkSessionConfig(config, ctx);
