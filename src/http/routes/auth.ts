@@ -46,7 +46,8 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   // Callbacks (OIDC redirect, SAML ACS post) are browser traffic like the login itself; back-channel, SLO and metadata calls
   // come from IdPs and keep the default limit only.
   router.use('/auth/callback', rateLimit('auth'));
-  router.use('/auth/saml/:provider/acs', rateLimit('auth'));
+  // Only the limiter; the provider's own ACS route below answers.
+  router.post('/auth/saml/:provider/acs', rateLimit('auth'));
   for (const provider of providers.values()) router.use('/auth', provider.routes());
 
   router.post('/auth/logout', rateLimit('auth'), async (req, res) => {
