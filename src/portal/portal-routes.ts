@@ -24,6 +24,12 @@ import {
 } from '../http/errors.ts';
 import { toKeywardenError } from '../http/middleware/error-handler.ts';
 import type { RateLimits } from '../http/middleware/rate-limit.ts';
+import {
+  callerAuditFields,
+  credentialVendRecords,
+  noteIdentity,
+  vendingCallerOf,
+} from '../http/routes/vending-caller.ts';
 import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StateStore } from '../store/types.ts';
@@ -109,6 +115,7 @@ function formField(req: Request, name: string): string | undefined {
  */
 export function portalRoutes(deps: PortalRoutesDeps): Router {
   const { config, providers, broker, devices, audit, metrics, logger } = deps;
+  const record = credentialVendRecords(deps);
   const publicUrl = config.server.publicUrl.replace(/\/+$/, '');
   const publicOrigin = new URL(publicUrl).origin;
   const info: SiteInfo = {
@@ -183,56 +190,21 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
     if (durationSeconds !== undefined && !Number.isInteger(durationSeconds)) {
       throw new BadRequestError('Choose how long the credentials should last.', 'invalid_duration');
     }
-    const session = currentSession(req);
-    const base = {
-      requestId: req.scope.requestId,
-      sourceIp: req.ip,
-      provider: principal.provider,
-      subject: principal.subject,
-      channel: 'portal',
-      purpose,
-    };
+    const base = { ...callerAuditFields(req, { withKnownIdentity: false }), channel: 'portal', purpose };
     try {
       const issued = await broker.getCredentials({
-        principal,
+        ...vendingCallerOf(req),
         role: roleName,
-        ...(session?.guestIdentityId ? { guestIdentityId: session.guestIdentityId } : {}),
         ...(durationSeconds !== undefined ? { durationSeconds } : {}),
-        requestId: req.scope.requestId,
-        ...(req.ip ? { sourceIp: req.ip } : {}),
       });
-      if (session && session.identityId !== issued.identityId) session.identityId = issued.identityId;
-      req.scope.identityId = issued.identityId;
-      metrics.credentialVends.inc({ outcome: 'issued' });
-      audit.record('credentials.issued', {
-        ...base,
-        outcome: 'success',
-        identityId: issued.identityId,
-        role: issued.role,
-        ...(issued.scope ? { scope: issued.scope } : {}),
-        expiresAt: issued.credentials.expiration.toISOString(),
-        cache: issued.cache,
-      });
+      noteIdentity(req, issued.identityId);
+      record.issued(base, issued);
       const role = broker.allowedRoles(principal).find((candidate) => candidate.name === issued.role);
       if (!role) throw new ForbiddenError('This role is not allowed for this caller.', 'role_not_allowed');
       return { issued, role };
     } catch (error) {
       const problem = toKeywardenError(error);
-      metrics.credentialVends.inc({
-        outcome:
-          problem.status === 403
-            ? 'denied'
-            : problem.status < 500
-              ? 'invalid'
-              : problem.status === 503
-                ? 'unavailable'
-                : 'error',
-      });
-      audit.record('credentials.denied', {
-        ...base,
-        outcome: problem.status < 500 ? 'denied' : 'failure',
-        reason: problem.code,
-      });
+      record.denied(base, problem);
       throw problem;
     }
   }

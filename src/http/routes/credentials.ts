@@ -1,6 +1,5 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
-import { currentSession } from '../../auth/session/session.ts';
 import type { CredentialBroker, IssuedCredentials } from '../../broker/credential-broker.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -8,6 +7,7 @@ import { BadRequestError, type KeywardenError, UnsupportedMediaTypeError } from 
 import { requireAuth, requireCsrfHeader } from '../middleware/authenticate.ts';
 import { toKeywardenError } from '../middleware/error-handler.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
+import { callerAuditFields, credentialVendRecords, noteIdentity, vendingCallerOf } from './vending-caller.ts';
 
 const NAME = /^[a-zA-Z][\w.-]{0,63}$/;
 
@@ -80,13 +80,6 @@ function parse(req: Request, source: 'query' | 'body'): z.infer<typeof credentia
   return result.data;
 }
 
-function outcomeOf(status: number): string {
-  if (status === 403) return 'denied';
-  if (status >= 400 && status < 500) return 'invalid';
-  if (status === 503) return 'unavailable';
-  return 'error';
-}
-
 /**
  * GET and POST /credentials. Every caller kind may ask (session + X-CSRF, bearer, guest
  * token); the rate limit runs after authentication so per-identity limits apply. The
@@ -98,57 +91,30 @@ export function credentialRoutes(deps: {
   audit: AuditLog;
   metrics: Metrics;
 }): Router {
-  const { broker, audit, metrics } = deps;
+  const { broker } = deps;
+  const record = credentialVendRecords(deps);
   const router = Router();
 
   const handle =
     (source: 'query' | 'body'): RequestHandler =>
     async (req: Request, res: Response) => {
-      const principal = req.scope.principal!;
-      const base = {
-        requestId: req.scope.requestId,
-        sourceIp: req.ip,
-        provider: principal.provider,
-        subject: principal.subject,
-        ...(req.scope.identityId ? { identityId: req.scope.identityId } : {}),
-      };
+      const base = callerAuditFields(req);
       try {
         const params = parse(req, source);
-        const session = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
-        const guestIdentityId = principal.kind === 'user' ? session?.guestIdentityId : undefined;
         const issued = await broker.getCredentials({
-          principal,
-          ...(req.scope.identityId && principal.kind === 'guest' ? { identityId: req.scope.identityId } : {}),
-          ...(guestIdentityId ? { guestIdentityId } : {}),
+          ...vendingCallerOf(req),
           ...(params.role ? { role: params.role } : {}),
           ...(params.scope ? { scope: params.scope } : {}),
           ...(params.durationSeconds !== undefined ? { durationSeconds: params.durationSeconds } : {}),
-          requestId: req.scope.requestId,
-          ...(req.ip ? { sourceIp: req.ip } : {}),
         });
-        req.scope.identityId = issued.identityId;
-        if (session && session.identityId !== issued.identityId) session.identityId = issued.identityId;
-        metrics.credentialVends.inc({ outcome: 'issued' });
-        audit.record('credentials.issued', {
-          ...base,
-          outcome: 'success',
-          identityId: issued.identityId,
-          role: issued.role,
-          ...(issued.scope ? { scope: issued.scope } : {}),
-          expiresAt: issued.credentials.expiration.toISOString(),
-          cache: issued.cache,
-        });
+        noteIdentity(req, issued.identityId);
+        record.issued(base, issued);
         res.setHeader('Cache-Control', 'no-store');
         res.setHeader('Pragma', 'no-cache');
         res.json(render(params.format, issued));
       } catch (error) {
         const problem: KeywardenError = toKeywardenError(error);
-        metrics.credentialVends.inc({ outcome: outcomeOf(problem.status) });
-        audit.record('credentials.denied', {
-          ...base,
-          outcome: problem.status < 500 ? 'denied' : 'failure',
-          reason: problem.code,
-        });
+        record.denied(base, problem);
         throw problem;
       }
     };

@@ -1,10 +1,8 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { currentSession } from '../../auth/session/session.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type {
-  Caller,
   Issued,
   MultipartRequest,
   PresignRequest,
@@ -14,6 +12,13 @@ import { BadRequestError, type KeywardenError, UnsupportedMediaTypeError } from 
 import { requireAuth, requireCsrfHeader } from '../middleware/authenticate.ts';
 import { toKeywardenError } from '../middleware/error-handler.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
+import {
+  callerAuditFields,
+  deniedAuditOutcome,
+  noteIdentity,
+  vendFailureLabel,
+  vendingCallerOf,
+} from './vending-caller.ts';
 
 /** Field shapes only; the rules that need config (sizes, types, lifetimes, keys) live in src/presign. */
 const key = z.string().max(4_096);
@@ -104,34 +109,6 @@ function parseBody<T>(req: Request, schema: z.ZodType<T>): T {
   return result.data;
 }
 
-/** The caller as the credential broker knows them (same rules as /credentials). */
-function callerOf(req: Request): Caller {
-  const principal = req.scope.principal!;
-  const session = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
-  const guestIdentityId = principal.kind === 'user' ? session?.guestIdentityId : undefined;
-  return {
-    principal,
-    ...(req.scope.identityId ? { identityId: req.scope.identityId } : {}),
-    ...(guestIdentityId ? { guestIdentityId } : {}),
-    requestId: req.scope.requestId,
-    ...(req.ip ? { sourceIp: req.ip } : {}),
-  };
-}
-
-/** Remember the identity the broker resolved, as /credentials does. */
-function noteIdentity(req: Request, identityId: string): void {
-  req.scope.identityId = identityId;
-  const session = req.scope.authMethod === 'session' ? currentSession(req) : undefined;
-  if (session && session.identityId !== identityId) session.identityId = identityId;
-}
-
-function outcomeOf(status: number): 'denied' | 'invalid' | 'unavailable' | 'error' {
-  if (status === 403) return 'denied';
-  if (status >= 400 && status < 500) return 'invalid';
-  if (status === 503) return 'unavailable';
-  return 'error';
-}
-
 /**
  * POST /presign and POST /presign/multipart: the same chain as /credentials (any caller
  * kind, CSRF header for cookie sessions, per-identity rate limit after authentication).
@@ -153,14 +130,7 @@ export function presignRoutes(deps: {
     operation: (body: unknown) => string,
     run: () => Promise<Issued<T>>,
   ): Promise<void> {
-    const principal = req.scope.principal!;
-    const base = {
-      requestId: req.scope.requestId,
-      sourceIp: req.ip,
-      provider: principal.provider,
-      subject: principal.subject,
-      ...(req.scope.identityId ? { identityId: req.scope.identityId } : {}),
-    };
+    const base = callerAuditFields(req);
     const op = operation(req.body);
     try {
       const issued = await run();
@@ -180,12 +150,12 @@ export function presignRoutes(deps: {
       res.json(issued.result);
     } catch (error) {
       const problem: KeywardenError = toKeywardenError(error);
-      metrics.presigns.inc({ operation: op, outcome: outcomeOf(problem.status) });
+      metrics.presigns.inc({ operation: op, outcome: vendFailureLabel(problem) });
       // The rejected key is not recorded: it is attacker-chosen text. The reason names the rule.
       const reason = problem.extensions.reason;
       audit.record('presign.denied', {
         ...base,
-        outcome: problem.status < 500 ? 'denied' : 'failure',
+        outcome: deniedAuditOutcome(problem),
         operation: op,
         reason: typeof reason === 'string' ? `${problem.code}:${reason}` : problem.code,
       });
@@ -209,7 +179,7 @@ export function presignRoutes(deps: {
   router.post('/presign', ...chain, async (req, res) => {
     await handle(req, res, labelOf('operation', ['getObject', 'putObject', 'postObject'], ''), () => {
       const body: PresignRequest = parseBody(req, presignBody);
-      return service.presign(callerOf(req), body);
+      return service.presign(vendingCallerOf(req), body);
     });
   });
 
@@ -220,7 +190,7 @@ export function presignRoutes(deps: {
       labelOf('action', ['create', 'signParts', 'complete', 'abort', 'listParts'], 'multipart.'),
       () => {
         const body = parseBody(req, multipartBody) as MultipartRequest;
-        return service.multipart(callerOf(req), body);
+        return service.multipart(vendingCallerOf(req), body);
       },
     );
   });
