@@ -198,6 +198,87 @@ describe('credential flows: exact AWS parameters', () => {
     );
   });
 
+  it('principal tags leave out claim values Cognito would refuse, and log the tag, never the value', async () => {
+    h = harness('basic', {
+      aws: {
+        ...(credentialOverrides().aws as object),
+        pool: {
+          identityPoolId: POOL_ID,
+          developerProviderName: DEVELOPER_PROVIDER,
+          principalTags: {
+            email: 'email',
+            office: 'office',
+            path: 'path',
+            longest: 'longest',
+            quoted: 'quoted',
+            markup: 'markup',
+            newline: 'newline',
+            emoji: 'emoji',
+            surrogate: 'surrogate',
+            tooLong: 'tooLong',
+            empty: 'empty',
+            groups: 'groups',
+            subject: 'sub',
+          },
+        },
+      },
+    });
+    const odd: Principal = {
+      provider: 'corp',
+      subject: 'auth0|bob',
+      kind: 'user',
+      claims: {
+        email: 'bob+aws@example.com',
+        office: 'Zürich Büro 2',
+        path: 'dept/eng:platform=core_1.2-@x',
+        longest: 'x'.repeat(256),
+        quoted: 'O\u2019Brien-quote"d',
+        markup: '<b>secret-markup</b>',
+        newline: 'first\nsecond-line',
+        emoji: 'team-rocket-\u{1F680}',
+        surrogate: '\uD800lone-surrogate-value',
+        tooLong: 'y'.repeat(257),
+        empty: '',
+        groups: ['staff', 'admins'],
+      },
+    };
+    mockDeveloperToken(h);
+    h.sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDS() });
+    const issued = await h.services.broker.getCredentials({ principal: odd });
+    assert.equal(issued.identityId, IDENTITY);
+    assert.deepEqual(
+      h.cognito.commandCalls(GetOpenIdTokenForDeveloperIdentityCommand)[0]!.args[0].input.PrincipalTags,
+      {
+        email: 'bob+aws@example.com',
+        office: 'Zürich Büro 2',
+        path: 'dept/eng:platform=core_1.2-@x',
+        longest: 'x'.repeat(256),
+      },
+    );
+    const leftOut = h.logs.records().filter((record) => record.msg === 'principal tag left out');
+    assert.deepEqual(
+      leftOut.map((record) => [record.tag, record.reason]),
+      [
+        ['quoted', 'characters Cognito refuses'],
+        ['markup', 'characters Cognito refuses'],
+        ['newline', 'characters Cognito refuses'],
+        ['emoji', 'characters Cognito refuses'],
+        ['surrogate', 'characters Cognito refuses'],
+        ['tooLong', 'empty or longer than 256 characters'],
+        ['empty', 'empty or longer than 256 characters'],
+        ['groups', 'not a single string'],
+        ['subject', 'characters Cognito refuses'],
+      ],
+    );
+    h.logs.assertNoneContain([
+      'secret-markup',
+      'second-line',
+      'team-rocket',
+      'lone-surrogate-value',
+      'y'.repeat(257),
+    ]);
+  });
+
   it('enhanced flow, signed-in user: GetCredentialsForIdentity with the Cognito login, CustomRoleArn only for non-default roles', async () => {
     h = harness('enhanced');
     mockDeveloperToken(h);

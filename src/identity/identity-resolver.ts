@@ -43,6 +43,20 @@ function digest(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
+/**
+ * What a principal tag value may hold: Cognito passes the tags on as STS session tags, whose
+ * values are at most 256 characters of letters, separators, numbers and `_.:/=+-@` (STS API
+ * reference, Tag); Cognito itself wants at least one character.
+ */
+const PRINCIPAL_TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
+
+/** Why a claim value cannot be a principal tag, or undefined when it can. */
+function principalTagValueRefusal(value: string): string | undefined {
+  if (value.length === 0 || value.length > 256) return 'empty or longer than 256 characters';
+  if (!PRINCIPAL_TAG_VALUE.test(value)) return 'characters Cognito refuses';
+  return undefined;
+}
+
 function isResourceConflict(error: unknown): boolean {
   return (
     error instanceof KeywardenError &&
@@ -81,12 +95,23 @@ export class IdentityResolver {
     return `ident:user:${digest(developerUserIdentifier(principal))}`;
   }
 
+  /**
+   * The configured claims as Cognito principal tags. A value Cognito would refuse is left out
+   * rather than sent: one odd claim would otherwise fail the whole token request
+   * (InvalidParameterException → 500) and lock the user out of credentials.
+   */
   #principalTags(principal: Principal): Record<string, string> | undefined {
     const tags: Record<string, string> = {};
     for (const [tag, claim] of Object.entries(this.#deps.config.pool.principalTags)) {
       const value = claim === 'sub' ? principal.subject : principal.claims[claim];
-      // Cognito takes one string of at most 256 characters per tag; anything else is left out.
-      if (typeof value === 'string' && value.length > 0 && value.length <= 256) tags[tag] = value;
+      if (value === undefined) continue;
+      const refusal = typeof value === 'string' ? principalTagValueRefusal(value) : 'not a single string';
+      if (refusal !== undefined || typeof value !== 'string') {
+        // The claim's value is the user's data and is never logged; the tag and why suffice.
+        this.#deps.logger.debug({ tag, claim, reason: refusal }, 'principal tag left out');
+        continue;
+      }
+      tags[tag] = value;
     }
     return Object.keys(tags).length > 0 ? tags : undefined;
   }
