@@ -36,6 +36,19 @@ describe('credentials configuration', () => {
     assert.equal(config.guests.enabled, true);
   });
 
+  it('at most 50 principal tags, as Cognito allows', () => {
+    const tags = (count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, index) => [`tag${index}`, 'email']));
+    assert.deepEqual(
+      problems(mergeOverrides(credentialOverrides(), { aws: { pool: { principalTags: tags(50) } } })),
+      [],
+    );
+    const found = problems(
+      mergeOverrides(credentialOverrides(), { aws: { pool: { principalTags: tags(51) } } }),
+    );
+    assert.deepEqual(found, ['aws.pool.principalTags: at most 50 principal tags (a Cognito limit)']);
+  });
+
   it('scopes need the basic flow', () => {
     const found = problems(mergeOverrides(credentialOverrides(), { aws: { pool: { flow: 'enhanced' } } }));
     assert.ok(

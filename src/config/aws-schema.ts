@@ -47,7 +47,11 @@ export const awsSchema = z.strictObject({
       /** Lifetime of the Cognito OpenID token; it is used at once and never stored. */
       tokenDurationSeconds: z.number().int().min(1).max(86_400).default(300),
       /** Principal tags sent with GetOpenIdTokenForDeveloperIdentity: tag key → principal claim name. */
-      principalTags: z.record(z.string().regex(/^[\w.:/=+\-@]{1,128}$/), z.string().min(1)).default({}),
+      principalTags: z
+        .record(z.string().regex(/^[\w.:/=+\-@]{1,128}$/), z.string().min(1))
+        // Cognito takes at most 50 principal tags; more would fail every developer-token request.
+        .refine((tags) => Object.keys(tags).length <= 50, 'at most 50 principal tags (a Cognito limit)')
+        .default({}),
     })
     .prefault({}),
 });
