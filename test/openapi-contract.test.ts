@@ -1,22 +1,30 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import express, { type Express, Router } from 'express';
 import request from 'supertest';
 import { createApp } from '../src/app.ts';
+import { redisSchema } from '../src/config/schema.ts';
 import { loadOpenApiDocument } from '../src/http/routes/openapi.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { MemoryStore } from '../src/store/memory/memory-store.ts';
+import { RedisStore } from '../src/store/redis/redis-store.ts';
 import { credentialOverrides } from './fixtures/credentials/config.ts';
+import { type AwsDouble, startAwsDouble } from './support/aws-double/index.ts';
+import { BrowserSession } from './support/browser-session.ts';
 import { type JwksIssuer, startJwksIssuer } from './support/jwks-issuer.ts';
 import { captureLogs } from './support/logs.ts';
 import {
   assertMatchesOpenApi,
+  describedStatusKey,
   describesOperation,
   openApiDocument,
   pathMatchesTemplate,
 } from './support/openapi.ts';
+import { emittedProblemCodes } from './support/problem-codes.ts';
+import { type RedisServer, startRedis } from './support/redis-server.ts';
 import { testConfig } from './support/test-config.ts';
 
 /** What an Express 5 (router 2) stack layer exposes; not part of Express's typed API. */
@@ -346,7 +354,10 @@ describe('OpenAPI contract', () => {
   it('fails a response the document does not allow (so the helper can fail)', () => {
     const problem = {
       status: 401,
-      headers: { 'content-type': 'application/problem+json; charset=utf-8' },
+      headers: {
+        'content-type': 'application/problem+json; charset=utf-8',
+        'www-authenticate': 'Bearer realm="keywarden", error="invalid_token"',
+      },
       body: {
         type: 'urn:keywarden:problem:invalid_token',
         title: 'Unauthorized',
@@ -366,7 +377,7 @@ describe('OpenAPI contract', () => {
       ],
       [
         'wrong content type',
-        { ...problem, headers: { 'content-type': 'text/html' } },
+        { ...problem, headers: { ...problem.headers, 'content-type': 'text/html' } },
         { method: 'get', path: '/auth/session' },
         /answers text\/html/,
       ],
@@ -377,6 +388,12 @@ describe('OpenAPI contract', () => {
         /does not match the schema/,
       ],
       ['unknown path', problem, { method: 'get', path: '/nowhere' }, /no path describes/],
+      [
+        '401 without its challenge',
+        { ...problem, headers: { 'content-type': 'application/problem+json' } },
+        { method: 'get', path: '/auth/session' },
+        /requires header WWW-Authenticate/,
+      ],
       ['unknown method', problem, { method: 'delete', path: '/auth/session' }, /is not described/],
       [
         'missing required header',
@@ -412,5 +429,422 @@ describe('OpenAPI contract', () => {
     for (const [name, response, operation, message] of cases) {
       assert.throws(() => assertMatchesOpenApi(response, operation), message, name);
     }
+  });
+
+  it('lists the failures every route shares (the chain before the routes), each with a problem body', () => {
+    const document = openApiDocument();
+    const resolve = (node: unknown): Record<string, unknown> => {
+      let current = node as Record<string, unknown>;
+      while (typeof current.$ref === 'string') {
+        current = current.$ref
+          .slice(2)
+          .split('/')
+          .reduce<Record<string, unknown>>((at, key) => at[key] as Record<string, unknown>, document);
+      }
+      return current;
+    };
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, unknown>>)) {
+      for (const [method, raw] of Object.entries(item)) {
+        const responses = (raw as { responses: Record<string, unknown> }).responses;
+        const label = `${method.toUpperCase()} ${path}`;
+        for (const key of Object.keys(responses)) {
+          if (!/^[1-5][0-9]{2}$/.test(key)) problems.push(`${label}: '${key}' (write every status out)`);
+        }
+        if (['/healthz', '/readyz', '/metrics'].includes(path)) continue;
+        // The default rate limit (Redis) runs for everything else; authentication and body
+        // parsing for everything past /openapi.json; provider routers exist per configured name.
+        const shared = ['429', '503'];
+        if (path !== '/openapi.json') shared.push('400', '401');
+        if (method === 'post') shared.push('413', '415');
+        if (path.includes('{provider}')) shared.push('404');
+        for (const status of shared) {
+          const described = responses[status];
+          if (!described) {
+            problems.push(`${label}: no ${status}`);
+            continue;
+          }
+          const response = resolve(described);
+          const content = (response.content ?? {}) as Record<string, unknown>;
+          const headers = (response.headers ?? {}) as Record<string, unknown>;
+          if (!content['application/problem+json']) problems.push(`${label} ${status}: no problem+json`);
+          if (
+            (status === '429' || status === '503') &&
+            resolve(headers['Retry-After'] ?? {}).required !== true
+          ) {
+            problems.push(`${label} ${status}: Retry-After not required`);
+          }
+          if ((status === '400' || status === '401') && !headers['WWW-Authenticate']) {
+            problems.push(`${label} ${status}: no WWW-Authenticate`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('lists every problem code the source can answer, and no other', () => {
+    const described = (
+      openApiDocument().components as {
+        schemas: { Problem: { properties: { code: { description: string } } } };
+      }
+    ).schemas.Problem.properties.code.description;
+    const documented = [...described.matchAll(/`([a-z][a-z0-9_]*)`/g)].map((match) => match[1]!);
+    const emitted = emittedProblemCodes(fileURLToPath(new URL('../src', import.meta.url)));
+    assert.ok(emitted.size > 30, `the source scan found only ${emitted.size} codes`);
+    const undocumented = [...emitted.keys()]
+      .filter((code) => !documented.includes(code))
+      .map((code) => `${code} (${[...emitted.get(code)!].join(', ')})`);
+    assert.deepEqual(undocumented, [], 'codes src/ answers that Problem.code does not list');
+    const stale = documented.filter((code) => code !== 'reason' && code !== 'detail' && !emitted.has(code));
+    assert.deepEqual(stale, [], 'codes Problem.code lists that src/ never answers');
+  });
+
+  it('lets a range or default describe only error statuses (so a blanket default cannot pass everything)', () => {
+    const responses = { '200': {}, '4XX': {}, default: {} };
+    assert.equal(describedStatusKey(responses, 200), '200');
+    assert.equal(describedStatusKey(responses, 201), undefined);
+    assert.equal(describedStatusKey(responses, 302), undefined);
+    assert.equal(describedStatusKey(responses, 418), '4XX');
+    assert.equal(describedStatusKey(responses, 503), 'default');
+    assert.equal(describedStatusKey({ '503': {} }, 500), undefined);
+  });
+
+  describe('the failures every route shares, provoked on real routes', () => {
+    const API = 'https://api.test';
+    let redis: RedisServer;
+    let store: RedisStore;
+    let aws: AwsDouble;
+    let app: Express;
+
+    const check = async (
+      method: string,
+      path: string,
+      call: request.Test,
+      status: number,
+      code?: string,
+    ): Promise<request.Response> => {
+      const response = await call;
+      assert.equal(response.status, status, `${method} ${path}: ${response.text.slice(0, 300)}`);
+      if (code) assert.equal(response.body.code, code, `${method} ${path}`);
+      assertMatchesOpenApi(response, { method, path });
+      return response;
+    };
+
+    before(async () => {
+      [redis, aws] = await Promise.all([startRedis(), startAwsDouble()]);
+      store = new RedisStore(
+        redisSchema.parse({ url: redis.url, commandTimeoutMs: 300, reconnectMaxMs: 200 }),
+      );
+      await store.connect();
+      app = createApp({
+        config: testConfig({
+          ...fullFeatureOverrides(),
+          ...credentialOverrides({ endpoint: aws.url }),
+          server: { trustProxyHops: 1 },
+          // On, as in production (the credential fixture switches it off): limits live in Redis.
+          rateLimit: { enabled: true },
+        }),
+        store,
+        logger: captureLogs().logger,
+        metrics: createMetrics({ collectProcessMetrics: false }),
+      });
+    });
+    after(async () => {
+      await store?.close();
+      await Promise.all([redis?.stop(), aws?.close()]);
+    });
+
+    it('a refused or malformed credential is answered before any route runs, with a challenge', async () => {
+      const expired = await idp.sign({ aud: API, exp: Math.floor(Date.now() / 1000) - 600 });
+      const refused = [
+        ['post', '/auth/logout', `Bearer ${expired}`],
+        ['post', '/presign', `Bearer ${expired}`],
+        ['get', '/auth/login/{provider}', 'Bearer not-a-jwt'],
+        ['get', '/auth/saml/{provider}/metadata', 'Bearer not-a-jwt'],
+        ['post', '/auth/device/token', `Bearer kwcli_${'a'.repeat(43)}`],
+        ['get', '/portal', 'Bearer not-a-jwt'],
+      ] as const;
+      for (const [method, template, authorization] of refused) {
+        const path = template.replace('{provider}', template.includes('saml') ? 'adfs' : 'corp');
+        const response = await check(
+          method,
+          path,
+          request(app)[method](path).set('Authorization', authorization),
+          401,
+          'invalid_token',
+        );
+        assert.match(
+          response.headers['www-authenticate'] ?? '',
+          /^Bearer realm="keywarden", error="invalid_token"/,
+        );
+      }
+      for (const [method, path] of [
+        ['post', '/auth/logout'],
+        ['post', '/auth/device/authorize'],
+      ] as const) {
+        const response = await check(
+          method,
+          path,
+          request(app)[method](path).set('Authorization', 'Bearer a b'),
+          400,
+          'invalid_request',
+        );
+        assert.match(response.headers['www-authenticate'] ?? '', /error="invalid_request"/);
+      }
+      for (const [method, path] of [
+        ['post', '/credentials'],
+        ['get', '/portal/assets/portal.css'],
+      ] as const) {
+        const response = await check(
+          method,
+          path,
+          request(app)
+            [method](path)
+            .set('X-Guest-Token', `kwg_${'x'.repeat(43)}`),
+          401,
+          'invalid_guest_token',
+        );
+        assert.equal(
+          response.headers['www-authenticate'],
+          'GuestToken realm="keywarden", error="invalid_token"',
+        );
+      }
+    });
+
+    it('bodies over the limit, unparseable, or of a type, charset or encoding the route does not take', async () => {
+      const bearer = `Bearer ${await idp.sign({ aud: API, sub: 'contract-bodies' })}`;
+      const form = (fields: number, size = 1) =>
+        Array.from({ length: fields }, (_, i) => `f${i}=${'x'.repeat(size)}`).join('&');
+      const tooLarge = [
+        [
+          '/credentials',
+          request(app)
+            .post('/credentials')
+            .set('Authorization', bearer)
+            .send({ role: 'x'.repeat(70_000) }),
+        ],
+        ['/auth/saml/adfs/acs', request(app).post('/auth/saml/adfs/acs').type('form').send(form(1, 300_000))],
+        ['/auth/saml/adfs/slo', request(app).post('/auth/saml/adfs/slo').type('form').send(form(1, 300_000))],
+        [
+          '/auth/backchannel-logout/corp',
+          request(app).post('/auth/backchannel-logout/corp').type('form').send(form(1, 20_000)),
+        ],
+        [
+          '/auth/device/authorize',
+          request(app).post('/auth/device/authorize').type('form').send(form(1, 5_000)),
+        ],
+        // Over the device form's field limit (10): a 413 with the same code, not a bare invalid_request.
+        ['/auth/device/token', request(app).post('/auth/device/token').type('form').send(form(11))],
+        [
+          '/auth/logout',
+          request(app)
+            .post('/auth/logout')
+            .set('X-CSRF', '1')
+            .send({ pad: 'x'.repeat(70_000) }),
+        ],
+        [
+          '/identities/guest',
+          request(app)
+            .post('/identities/guest')
+            .send({ pad: 'x'.repeat(70_000) }),
+        ],
+      ] as const;
+      for (const [path, call] of tooLarge) await check('post', path, call, 413, 'payload_too_large');
+      // The portal's own form parser answers with its error page.
+      await check(
+        'post',
+        '/portal/credentials',
+        request(app).post('/portal/credentials').type('form').send(form(1, 9_000)),
+        413,
+      );
+
+      await check(
+        'post',
+        '/credentials',
+        request(app)
+          .post('/credentials')
+          .set('Authorization', bearer)
+          .set('Content-Type', 'text/plain')
+          .send('role=x'),
+        415,
+        'unsupported_media_type',
+      );
+      await check(
+        'post',
+        '/auth/saml/adfs/slo',
+        request(app)
+          .post('/auth/saml/adfs/slo')
+          .set('Content-Type', 'application/json; charset=koi8-r')
+          .send('{}'),
+        415,
+        'unsupported_media_type',
+      );
+      await check(
+        'post',
+        '/auth/device/token',
+        request(app)
+          .post('/auth/device/token')
+          .set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r')
+          .send('a=b'),
+        415,
+        'unsupported_media_type',
+      );
+      await check(
+        'post',
+        '/presign',
+        request(app)
+          .post('/presign')
+          .set('Authorization', bearer)
+          .set('Content-Type', 'application/json')
+          .set('Content-Encoding', 'compress')
+          .send('{}'),
+        415,
+        'unsupported_media_type',
+      );
+      for (const path of [
+        '/presign',
+        '/identities/guest',
+        '/auth/saml/adfs/acs',
+        '/auth/backchannel-logout/corp',
+      ]) {
+        await check(
+          'post',
+          path,
+          request(app)
+            .post(path)
+            .set('Authorization', bearer)
+            .set('Content-Type', 'application/json')
+            .send('{"role":'),
+          400,
+          'malformed_body',
+        );
+      }
+    });
+
+    it('unknown providers, paths and methods are 404 problems', async () => {
+      await check(
+        'get',
+        '/auth/login/{provider}',
+        request(app).get('/auth/login/nobody'),
+        404,
+        'unknown_provider',
+      );
+      await check(
+        'get',
+        '/auth/callback/{provider}',
+        request(app).get('/auth/callback/nobody'),
+        404,
+        'not_found',
+      );
+      await check(
+        'post',
+        '/auth/saml/{provider}/acs',
+        request(app).post('/auth/saml/nobody/acs'),
+        404,
+        'not_found',
+      );
+      await check(
+        'get',
+        '/auth/saml/{provider}/metadata',
+        request(app).get('/auth/saml/corp/metadata'),
+        404,
+        'not_found',
+      );
+      await check(
+        'post',
+        '/auth/backchannel-logout/{provider}',
+        request(app).post('/auth/backchannel-logout/adfs'),
+        404,
+        'not_found',
+      );
+      // Not in the document at all, so only the problem itself can be checked.
+      for (const call of [request(app).get('/nowhere'), request(app).delete('/credentials')]) {
+        const response = await call;
+        assert.equal(response.status, 404);
+        assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
+        assert.equal(response.body.code, 'not_found');
+      }
+    });
+
+    it('a cookie-authenticated request without X-CSRF is refused on every state-changing or credential route', async () => {
+      const browser = new BrowserSession(app);
+      const guest = await browser.post('/identities/guest').set('X-CSRF', '1');
+      assert.equal(guest.status, 201, guest.text);
+      assertMatchesOpenApi(guest, { method: 'post', path: '/identities/guest' });
+      const session = await browser.get('/auth/session');
+      assert.equal(session.body.authMethod, 'session', 'the cookie authenticates');
+      for (const [method, path, call] of [
+        ['get', '/credentials', browser.get('/credentials')],
+        ['post', '/credentials', browser.post('/credentials').send({})],
+        ['post', '/presign', browser.post('/presign').send({ operation: 'getObject', key: 'a.txt' })],
+        [
+          'post',
+          '/presign/multipart',
+          browser.post('/presign/multipart').send({ action: 'create', key: 'a.bin' }),
+        ],
+        ['post', '/auth/logout', browser.post('/auth/logout')],
+      ] as const) {
+        await check(method, path, call, 403, 'csrf_header_missing');
+      }
+    });
+
+    it('past the rate limit every route but the probes answers 429 with Retry-After', async () => {
+      const limited = createApp({
+        config: testConfig({
+          ...fullFeatureOverrides(),
+          rateLimit: { groups: { default: { perIp: { points: 1, windowSeconds: 60 } } } },
+        }),
+        store: new MemoryStore(),
+        logger: captureLogs().logger,
+        metrics: createMetrics({ collectProcessMetrics: false }),
+      });
+      await request(limited).get('/openapi.json').expect(200);
+      for (const [method, path] of [
+        ['get', '/openapi.json'],
+        ['get', '/auth/session'],
+        ['post', '/credentials'],
+        ['get', '/auth/login/corp'],
+        ['post', '/auth/saml/adfs/acs'],
+        ['post', '/auth/device/token'],
+        ['get', '/portal'],
+        ['get', '/portal/assets/portal.js'],
+      ] as const) {
+        const response = await check(method, path, request(limited)[method](path), 429, 'rate_limited');
+        assert.match(response.headers['retry-after'] ?? '', /^[0-9]+$/);
+      }
+      await request(limited).get('/healthz').expect(200);
+    });
+
+    it('with Redis down every route but the probes answers 503 with Retry-After', async () => {
+      const bearer = `Bearer ${await idp.sign({ aud: API, sub: 'contract-redis' })}`;
+      await request(app).get('/auth/session').set('Authorization', bearer).expect(200);
+      await redis.stop();
+      try {
+        for (const [method, path] of [
+          ['get', '/openapi.json'],
+          ['get', '/auth/session'],
+          ['post', '/credentials'],
+          ['post', '/presign'],
+          ['get', '/auth/login/corp'],
+          ['post', '/auth/saml/adfs/acs'],
+          ['post', '/auth/device/token'],
+          ['post', '/identities/guest'],
+          ['get', '/portal'],
+        ] as const) {
+          const response = await check(
+            method,
+            path,
+            request(app)[method](path).set('Authorization', bearer),
+            503,
+            'service_unavailable',
+          );
+          assert.match(response.headers['retry-after'] ?? '', /^[0-9]+$/);
+        }
+        await request(app).get('/healthz').expect(200);
+      } finally {
+        await redis.start();
+      }
+    });
   });
 });

@@ -126,8 +126,20 @@ function bodyOf(response: ResponseLike, contentType: string): unknown {
 }
 
 /**
+ * The key of `responses` that describes `status`: the status itself; for an error status
+ * (400 and up) only, then its range (`4XX`) or `default`. A success or redirect must be
+ * listed by its own status, so a blanket `default` never makes a 200 or a 302 pass.
+ */
+export function describedStatusKey(responses: Record<string, unknown>, status: number): string | undefined {
+  const exact = String(status);
+  const candidates = status >= 400 ? [exact, `${exact[0]}XX`, 'default'] : [exact];
+  return candidates.find((candidate) => Object.hasOwn(responses, candidate));
+}
+
+/**
  * Asserts that a real response is one the document allows for this operation: the status
- * is listed (or covered by `4XX`/`5XX`/`default`), the content type is one of the listed
+ * is listed (an error status may fall back to `4XX`/`5XX`/`default`, which must then
+ * describe a body, so that the body is still checked), the content type is one of the listed
  * media types, headers marked `required` are present and valid, and a JSON body validates
  * against the schema (JSON Schema 2020-12, with formats).
  */
@@ -146,7 +158,7 @@ export function assertMatchesOpenApi(
 
   const responses = (at(document, `${operationPointer}/responses`) ?? {}) as Json;
   const status = String(response.status);
-  const key = [status, `${status[0]}XX`, 'default'].find((candidate) => Object.hasOwn(responses, candidate));
+  const key = describedStatusKey(responses, response.status);
   assert.ok(
     key,
     `OpenAPI: ${label} does not list status ${status} (listed: ${Object.keys(responses).join(', ')}); body: ${(response.text ?? '').slice(0, 300)}`,
@@ -178,6 +190,10 @@ export function assertMatchesOpenApi(
 
   const content = described.content as Json | undefined;
   const contentType = (headerValue(response, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  assert.ok(
+    response.status < 400 || (content && Object.keys(content).length > 0),
+    `OpenAPI: ${label} ${status} (as ${key}) describes no body, so the error body would go unchecked`,
+  );
   if (!content || Object.keys(content).length === 0) {
     // A response without content (redirects, 204): any body is noise, but not a contract break.
     return;

@@ -15,6 +15,9 @@ function fromBodyParser(error: { type?: string; status?: number }): KeywardenErr
   switch (error.type) {
     case 'entity.too.large':
       return new PayloadTooLargeError();
+    // A form over its field limit is a 413 from body-parser too; same code, not a bare `invalid_request`.
+    case 'parameters.too.many':
+      return new PayloadTooLargeError('The request body has too many fields.');
     case 'entity.parse.failed':
       return new KeywardenError(400, 'malformed_body', 'The request body could not be parsed.');
     case 'encoding.unsupported':
