@@ -11,7 +11,8 @@ import type { DeviceAuthorizations } from '../auth/device/device-authorizations.
 import { formatUserCode, normalizeUserCode } from '../auth/device/user-code.ts';
 import { userCodeAttempts } from '../auth/device/user-code-attempts.ts';
 import type { LoginProviders } from '../auth/providers.ts';
-import { currentSession, endSession } from '../auth/session/session.ts';
+import { currentSession } from '../auth/session/session.ts';
+import { signOut } from '../auth/sign-out.ts';
 import type { CredentialBroker, IssuedCredentials } from '../broker/credential-broker.ts';
 import type { AllowedRole } from '../broker/role-mapping.ts';
 import { MIN_SESSION_SECONDS } from '../config/aws-schema.ts';
@@ -277,16 +278,7 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
         'csrf_token_invalid',
       );
     }
-    const logoutUrl = await providers.get(record.provider)?.logoutUrl?.(record);
-    await endSession(req);
-    audit.record('logout', {
-      outcome: 'success',
-      requestId: req.scope.requestId,
-      sourceIp: req.ip,
-      provider: record.provider,
-      subject: record.principal.subject,
-      channel: 'portal',
-    });
+    const logoutUrl = await signOut(req, record, { providers, audit, channel: 'portal' });
     send(res, signedOutPage(info, logoutUrl));
   });
 

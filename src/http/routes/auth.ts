@@ -2,7 +2,8 @@ import { type RequestHandler, Router } from 'express';
 import type { LoginProviders } from '../../auth/providers.ts';
 import { safeReturnTo } from '../../auth/return-to.ts';
 import { type AllowedRolesResolver, noAllowedRoles } from '../../auth/session/allowed-roles.ts';
-import { currentSession, endSession } from '../../auth/session/session.ts';
+import { currentSession } from '../../auth/session/session.ts';
+import { signOut } from '../../auth/sign-out.ts';
 import type { Config } from '../../config/schema.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import { BadRequestError, ForbiddenError, NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
@@ -61,18 +62,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       throw new UnsupportedMediaTypeError();
     }
     const record = currentSession(req);
-    let logoutUrl: string | undefined;
-    if (record) {
-      logoutUrl = await providers.get(record.provider)?.logoutUrl?.(record);
-      await endSession(req);
-      audit.record('logout', {
-        outcome: 'success',
-        requestId: req.scope.requestId,
-        sourceIp: req.ip,
-        provider: record.provider,
-        subject: record.principal.subject,
-      });
-    }
+    const logoutUrl = record ? await signOut(req, record, { providers, audit }) : undefined;
     res.setHeader('Cache-Control', 'no-store');
     res.json(logoutUrl ? { logoutUrl } : {});
   });
