@@ -45,6 +45,24 @@ describe('HTTP core', () => {
     assertProblem(withBearer, 401, 'invalid_token');
   });
 
+  it('shows a browser navigation a generic HTML page, escaped, and API clients the problem document', async () => {
+    const navigation = await request(app)
+      .get('/no/<script>alert(1)</script>')
+      .set('Sec-Fetch-Mode', 'navigate')
+      .set('Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8');
+    assert.equal(navigation.status, 404);
+    assert.match(navigation.headers['content-type'] ?? '', /^text\/html/);
+    assert.match(navigation.text, /<h1>Not Found<\/h1>/);
+    assert.match(navigation.text, /Error code: not_found/);
+    assert.doesNotMatch(navigation.text, /<script>/);
+    assert.equal(navigation.headers['cache-control'], 'no-store');
+
+    const fetched = await request(app).get('/no/such').set('Sec-Fetch-Mode', 'cors').set('Accept', '*/*');
+    assertProblem(fetched, 404, 'not_found');
+    const noHint = await request(app).get('/no/such').set('Accept', 'text/html');
+    assertProblem(noHint, 404, 'not_found');
+  });
+
   it('refuses bodies over the limit with 413 and malformed JSON with 400', async () => {
     const big = await request(app)
       .post('/anything')

@@ -353,6 +353,23 @@ describe('OIDC callback hostile cases', () => {
     await assertSignedOut(browser);
   });
 
+  it('shows a browser that comes back with error=access_denied a generic page, with nothing the IdP wrote', async () => {
+    const browser = new BrowserSession(kw.app);
+    const start = await browser.get('/auth/login/a').expect(303);
+    const state = new URL(start.headers.location!).searchParams.get('state')!;
+    const page = await browser
+      .get(
+        `/auth/callback/a?error=access_denied&error_description=${encodeURIComponent('<script>x</script> user said no')}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+      )
+      .set('Sec-Fetch-Mode', 'navigate')
+      .set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    assert.equal(page.status, 401);
+    assert.match(page.headers['content-type'] ?? '', /^text\/html/);
+    assert.match(page.text, /Sign-in was not completed\./);
+    assert.doesNotMatch(page.text, /script|user said no/);
+    await assertSignedOut(browser);
+  });
+
   it('never redirects off-site after sign-in, whatever returnTo says', async () => {
     const cases: Array<[string, string]> = [
       ['//evil.example', '/home'],

@@ -3,13 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { AllowedRole } from '../src/broker/role-mapping.ts';
 import { ConfigError, loadConfig } from '../src/config/load.ts';
+import { escapeHtml, html } from '../src/http/html.ts';
 import {
   credentialProcessProfile,
   credentialsFileProfile,
   powerShellVariables,
   shellExports,
 } from '../src/portal/credential-snippets.ts';
-import { escapeHtml, html } from '../src/portal/html.ts';
 import { groupRolesByAccount } from '../src/portal/role-groups.ts';
 
 /** The portal's building blocks: HTML escaping, the credential snippets' quoting, account grouping, config. */

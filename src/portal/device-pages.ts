@@ -1,5 +1,5 @@
 import type { DeviceRecord } from '../auth/device/device-authorizations.ts';
-import { type Html, html } from './html.ts';
+import { type Html, html } from '../http/html.ts';
 import { csrfField, page, type SignedInUser } from './portal-layout.ts';
 import type { SiteInfo } from './portal-pages.ts';
 

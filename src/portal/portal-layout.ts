@@ -1,5 +1,5 @@
+import { type Html, html } from '../http/html.ts';
 import { CSRF_FIELD } from './csrf-token.ts';
-import { type Html, html } from './html.ts';
 import { PORTAL_SCRIPT, PORTAL_STYLES } from './portal-assets.ts';
 
 /** Who is signed in, for the page header (name and the sign-out form). */

@@ -1,5 +1,6 @@
 import type { AllowedRole } from '../broker/role-mapping.ts';
 import type { AwsCredentials } from '../cache/credential-cache.ts';
+import { type Html, html } from '../http/html.ts';
 import {
   credentialProcessProfile,
   credentialsFileProfile,
@@ -7,7 +8,6 @@ import {
   profileName,
   shellExports,
 } from './credential-snippets.ts';
-import { type Html, html } from './html.ts';
 import { copyBlock, csrfField, page, type SignedInUser } from './portal-layout.ts';
 import type { AccountGroup } from './role-groups.ts';
 

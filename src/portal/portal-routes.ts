@@ -23,6 +23,7 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../http/errors.ts';
+import type { Html } from '../http/html.ts';
 import { toKeywardenError } from '../http/middleware/error-handler.ts';
 import type { RateLimits } from '../http/middleware/rate-limit.ts';
 import {
@@ -37,7 +38,6 @@ import type { StateStore } from '../store/types.ts';
 import { consoleLoginUrl, signinToken } from './console-federation.ts';
 import { csrfTokenFor, csrfTokenValid } from './csrf-token.ts';
 import { deviceConfirmPage, deviceDonePage, deviceEntryPage } from './device-pages.ts';
-import type { Html } from './html.ts';
 import { PORTAL_SCRIPT, PORTAL_STYLES, type PortalAsset } from './portal-assets.ts';
 import { portalPageHeaders } from './portal-csp.ts';
 import type { SignedInUser } from './portal-layout.ts';

@@ -9,6 +9,7 @@ import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
 } from '../errors.ts';
+import { type Html, html } from '../html.ts';
 
 /** Errors thrown by body parsing carry a `type`; map them to our stable codes. */
 function fromBodyParser(error: { type?: string; status?: number }): KeywardenError | undefined {
@@ -82,22 +83,55 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else logger.debug({ requestId, code: problem.code, status: problem.status }, 'request refused');
 
     const title = STATUS_CODES[problem.status] ?? 'Error';
+    const detail = problem.expose ? problem.message : 'An internal error occurred.';
     res.status(problem.status);
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
     res.setHeader('Cache-Control', 'no-store');
+    // A person who followed a link (a login, an IdP's redirect or form post back to us) gets a
+    // page, not JSON. Only browsers send Sec-Fetch-Mode: navigate; fetch/XHR and API clients
+    // always get the problem document.
+    if (
+      req.get('sec-fetch-mode') === 'navigate' &&
+      req.accepts(['application/json', 'text/html']) === 'text/html'
+    ) {
+      res.type('text/html').send(errorPage({ title, detail, code: problem.code, requestId }).toString());
+      return;
+    }
     res.type('application/problem+json');
     res.send(
       JSON.stringify({
         type: `urn:keywarden:problem:${problem.code}`,
         title,
         status: problem.status,
-        detail: problem.expose ? problem.message : 'An internal error occurred.',
+        detail,
         code: problem.code,
         requestId,
         ...problem.extensions,
       }),
     );
   };
+}
+
+/** The generic page a browser navigation gets instead of a problem document. */
+function errorPage(page: {
+  title: string;
+  detail: string;
+  code: string;
+  requestId: string | undefined;
+}): Html {
+  return html`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${page.title} · keywarden</title></head>
+<body>
+<main>
+<h1>${page.title}</h1>
+<p>${page.detail}</p>
+<p><a href="/">Back to the start page</a></p>
+<p><small>Error code: ${page.code}${page.requestId ? html` · request ${page.requestId}` : ''}</small></p>
+</main>
+</body>
+</html>
+`;
 }
 
 export function notFound(): RequestHandler {
