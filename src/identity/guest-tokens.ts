@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { newSecretToken, secretDigest } from '../auth/secret-token.ts';
 import type { StateStore } from '../store/types.ts';
 
 /**
@@ -10,7 +10,7 @@ export const GUEST_TOKEN_PREFIX = 'kwg_';
 const TOKEN_SHAPE = /^kwg_[A-Za-z0-9_-]{43}$/;
 
 function storeKey(token: string): string {
-  return `guest:tok:${createHash('sha256').update(token).digest('base64url')}`;
+  return `guest:tok:${secretDigest(token)}`;
 }
 
 export function looksLikeGuestToken(value: string): boolean {
@@ -28,7 +28,7 @@ export class GuestTokens {
 
   /** Makes a token for a guest identity; the caller returns it once and never logs it. */
   async issue(identityId: string): Promise<string> {
-    const token = `${GUEST_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const token = newSecretToken(GUEST_TOKEN_PREFIX);
     await this.#store.set(storeKey(token), JSON.stringify({ identityId }), { ttlMs: this.#ttlMs });
     return token;
   }

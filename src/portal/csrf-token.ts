@@ -1,5 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import { newSecretToken, sameSecret } from '../auth/secret-token.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -20,7 +20,7 @@ export const CSRF_FIELD = '_csrf';
 export function csrfTokenFor(req: Request): string {
   let token = req.session.portalCsrf;
   if (!token) {
-    token = randomBytes(32).toString('base64url');
+    token = newSecretToken();
     req.session.portalCsrf = token;
   }
   return token;
@@ -35,7 +35,5 @@ export function csrfTokenValid(req: Request, publicOrigin: string): boolean {
   const body = req.body as Record<string, unknown> | undefined;
   const presented = body?.[CSRF_FIELD];
   if (!expected || typeof presented !== 'string') return false;
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameSecret(presented, expected);
 }

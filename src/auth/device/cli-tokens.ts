@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { StateStore } from '../../store/types.ts';
 import type { Principal } from '../principal.ts';
+import { newSecretToken, secretDigest } from '../secret-token.ts';
 
 /**
  * The keywarden CLI's token, what a device approval yields: 256 random bits with a `kwcli_`
@@ -19,7 +19,6 @@ export interface CliTokenRecord {
   readonly expiresAt: number;
 }
 
-const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
 const tokenKey = (tokenDigest: string) => `cli:tok:${tokenDigest}`;
 const userIndexKey = (provider: string, subject: string) => `cli:sub:${provider}:${subject}`;
 
@@ -38,10 +37,10 @@ export class CliTokens {
 
   /** A new token; the caller hands it over once and never logs it. */
   async issue(principal: Principal, clientId: string): Promise<{ token: string; record: CliTokenRecord }> {
-    const token = `${CLI_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const token = newSecretToken(CLI_TOKEN_PREFIX);
     const issuedAt = Date.now();
     const record: CliTokenRecord = { principal, clientId, issuedAt, expiresAt: issuedAt + this.#ttlMs };
-    const tokenDigest = digest(token);
+    const tokenDigest = secretDigest(token);
     await this.#store.set(tokenKey(tokenDigest), JSON.stringify(record), { ttlMs: this.#ttlMs });
     await this.#store.addToSet(
       userIndexKey(principal.provider, principal.subject),
@@ -54,7 +53,7 @@ export class CliTokens {
   /** The record of a live token, or undefined for an unknown, expired, revoked or malformed one. */
   async resolve(token: string): Promise<CliTokenRecord | undefined> {
     if (!looksLikeCliToken(token)) return undefined;
-    const raw = await this.#store.get(tokenKey(digest(token)));
+    const raw = await this.#store.get(tokenKey(secretDigest(token)));
     if (raw === null) return undefined;
     const record = JSON.parse(raw) as CliTokenRecord;
     return record.expiresAt > Date.now() ? record : undefined;
@@ -63,7 +62,7 @@ export class CliTokens {
   /** Revokes one token; answers its record when it was live. */
   async revoke(token: string): Promise<CliTokenRecord | undefined> {
     if (!looksLikeCliToken(token)) return undefined;
-    const tokenDigest = digest(token);
+    const tokenDigest = secretDigest(token);
     const raw = await this.#store.take(tokenKey(tokenDigest));
     if (raw === null) return undefined;
     const record = JSON.parse(raw) as CliTokenRecord;

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { DeviceConfig } from '../../config/portal-schema.ts';
 import type { StateStore } from '../../store/types.ts';
 import type { Principal } from '../principal.ts';
+import { newSecretToken, secretDigest } from '../secret-token.ts';
 import { formatUserCode, newUserCode, normalizeUserCode } from './user-code.ts';
 
 /**
@@ -48,9 +48,8 @@ export type PollResult =
 const LATE_POLL_GRACE_MS = 10 * 60_000;
 const SLOW_DOWN_STEP_SECONDS = 5;
 
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 const recordKey = (deviceDigest: string) => `device:code:${deviceDigest}`;
-const userKey = (userCode: string) => `device:user:${digest(userCode)}`;
+const userKey = (userCode: string) => `device:user:${secretDigest(userCode)}`;
 const pollKey = (deviceDigest: string) => `device:poll:${deviceDigest}`;
 const slowKey = (deviceDigest: string) => `device:slow:${deviceDigest}`;
 
@@ -77,8 +76,8 @@ export class DeviceAuthorizations {
     userAgent?: string;
   }): Promise<StartedAuthorization> {
     const ttlMs = this.#config.codeTtlSeconds * 1000;
-    const deviceCode = randomBytes(32).toString('base64url');
-    const deviceDigest = digest(deviceCode);
+    const deviceCode = newSecretToken();
+    const deviceDigest = secretDigest(deviceCode);
     // A user code is short, so two live requests could draw the same one: claim it first.
     let userCode: string | undefined;
     for (let attempt = 0; attempt < 5 && userCode === undefined; attempt += 1) {
@@ -147,7 +146,7 @@ export class DeviceAuthorizations {
   /** One poll of the token endpoint (§3.4/3.5). An approved request is redeemed exactly once. */
   async poll(deviceCode: string, clientId: string): Promise<PollResult> {
     if (!DEVICE_CODE_SHAPE.test(deviceCode)) return { status: 'invalid' };
-    const deviceDigest = digest(deviceCode);
+    const deviceDigest = secretDigest(deviceCode);
     const key = recordKey(deviceDigest);
     const record = parseRecord(await this.#store.get(key));
     if (!record || record.clientId !== clientId) return { status: 'invalid' };

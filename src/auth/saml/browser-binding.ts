@@ -1,6 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
 import type { Config } from '../../config/schema.ts';
+import { newSecretToken, secretDigest } from '../secret-token.ts';
 import { effectiveCookieName } from '../session/session-middleware.ts';
 
 export interface BrowserBinding {
@@ -43,8 +43,8 @@ export class SamlBrowserBinding {
 
   /** A fresh binding for a new AuthnRequest: 256 random bits for the cookie, their digest for the store. */
   mint(): BrowserBinding {
-    const value = randomBytes(32).toString('base64url');
-    return { value, digest: bindingDigest(value) };
+    const value = newSecretToken();
+    return { value, digest: secretDigest(value) };
   }
 
   set(res: Response, binding: BrowserBinding): void {
@@ -54,24 +54,13 @@ export class SamlBrowserBinding {
   /** The digest of the binding cookie this request carries, if any. */
   presented(req: Request): string | undefined {
     const value = readCookie(req.headers.cookie, this.cookieName);
-    return value ? bindingDigest(value) : undefined;
+    return value ? secretDigest(value) : undefined;
   }
 
   /** Spent: the browser has no further use for it (same attributes, or the browser keeps it). */
   clear(res: Response): void {
     res.clearCookie(this.cookieName, this.#cookieOptions);
   }
-}
-
-/** SHA-256 of the cookie value: a store dump never holds a value a browser could present. */
-export function bindingDigest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
-
-export function sameBinding(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /**

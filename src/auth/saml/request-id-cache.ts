@@ -1,6 +1,6 @@
 import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
 import type { StateStore } from '../../store/types.ts';
-import { sameBinding } from './browser-binding.ts';
+import { sameSecret } from '../secret-token.ts';
 
 /** What the store keeps per request id: node-saml's IssueInstant, and for AuthnRequests the browser's binding digest. */
 interface StoredRequest {
@@ -71,7 +71,7 @@ export class StoreRequestIdCache implements CacheProvider {
   #visible(entry: StoredRequest): boolean {
     if (!this.#browser) return entry.browser === undefined;
     const digest = this.#browser.digest;
-    if (entry.browser !== undefined && digest !== undefined && sameBinding(entry.browser, digest)) {
+    if (entry.browser !== undefined && digest !== undefined && sameSecret(entry.browser, digest)) {
       return true;
     }
     this.#foundForAnotherBrowser = true;

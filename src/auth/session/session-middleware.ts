@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import type { CookieOptions, Request, RequestHandler } from 'express';
 import session, { type Session, type SessionData, type Store } from 'express-session';
@@ -6,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.ts';
 import { RedisStore } from '../../store/redis/redis-store.ts';
 import type { StateStore } from '../../store/types.ts';
+import { newSecretToken } from '../secret-token.ts';
 import {
   asUnavailable,
   markLoaded,
@@ -136,7 +136,7 @@ export function createSessionMiddleware(deps: {
   let secret = sessionConfig.secret;
   if (!secret) {
     // checkConfig makes this a config error in production.
-    secret = randomBytes(32).toString('base64url');
+    secret = newSecretToken();
     logger.warn(
       'session.secret is not set: using a random one for this process, so sessions end at restart and cannot be shared between instances (set KEYWARDEN_SESSION__SECRET)',
     );
