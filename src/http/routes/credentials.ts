@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { CredentialBroker, IssuedCredentials } from '../../broker/credential-broker.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { BadRequestError, type KeywardenError, UnsupportedMediaTypeError } from '../errors.ts';
+import type { KeywardenError } from '../errors.ts';
+import { jsonBodyOf, validRequest } from '../json-body.ts';
 import { requireAuth, requireCsrfHeader } from '../middleware/authenticate.ts';
 import { toKeywardenError } from '../middleware/error-handler.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
@@ -57,27 +58,9 @@ function render(format: CredentialFormat, issued: IssuedCredentials): Record<str
 }
 
 function parse(req: Request, source: 'query' | 'body'): z.infer<typeof credentialParams> {
-  let raw: unknown = req.query;
-  if (source === 'body') {
-    // express.json leaves other media types unparsed; an empty POST means "all defaults".
-    if (req.body === undefined) {
-      if (Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding')) {
-        throw new UnsupportedMediaTypeError();
-      }
-      raw = {};
-    } else {
-      raw = req.body;
-    }
-  }
-  const result = credentialParams.safeParse(raw);
-  if (!result.success) {
-    throw new BadRequestError('The credential request parameters are not valid.', 'invalid_request', {
-      extensions: {
-        errors: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-      },
-    });
-  }
-  return result.data;
+  // An empty POST means "all defaults".
+  const raw = source === 'query' ? req.query : (jsonBodyOf(req) ?? {});
+  return validRequest(credentialParams, raw, 'The credential request parameters are not valid.');
 }
 
 /**

@@ -12,7 +12,8 @@ import type { GuestsConfig } from '../../config/aws-schema.ts';
 import type { GuestTokens } from '../../identity/guest-tokens.ts';
 import type { IdentityResolver } from '../../identity/identity-resolver.ts';
 import type { AuditLog } from '../../observability/audit.ts';
-import { BadRequestError, ForbiddenError, KeywardenError, UnsupportedMediaTypeError } from '../errors.ts';
+import { BadRequestError, ForbiddenError, KeywardenError } from '../errors.ts';
+import { jsonBodyOf } from '../json-body.ts';
 import { CSRF_HEADER } from '../middleware/authenticate.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
 
@@ -26,12 +27,8 @@ const guestParams = z.strictObject({
 });
 
 function parseBody(req: Request): z.infer<typeof guestParams> {
-  if (req.body === undefined) {
-    if (Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding'))
-      throw new UnsupportedMediaTypeError();
-    return {};
-  }
-  const result = guestParams.safeParse(req.body);
+  // An empty POST means "the default mode".
+  const result = guestParams.safeParse(jsonBodyOf(req) ?? {});
   if (!result.success) throw new BadRequestError('The guest request is not valid.', 'invalid_request');
   return result.data;
 }

@@ -8,7 +8,8 @@ import type {
   PresignRequest,
   PresignService,
 } from '../../presign/presign-service.ts';
-import { BadRequestError, type KeywardenError, UnsupportedMediaTypeError } from '../errors.ts';
+import { BadRequestError, type KeywardenError } from '../errors.ts';
+import { jsonBodyOf, validRequest } from '../json-body.ts';
 import { requireAuth, requireCsrfHeader } from '../middleware/authenticate.ts';
 import { toKeywardenError } from '../middleware/error-handler.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
@@ -91,22 +92,9 @@ const multipartBody = z.discriminatedUnion('action', [
 ]);
 
 function parseBody<T>(req: Request, schema: z.ZodType<T>): T {
-  if (req.body === undefined) {
-    // express.json only parses JSON; anything else (a text/plain form post) is refused here.
-    if (Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding')) {
-      throw new UnsupportedMediaTypeError();
-    }
-    throw new BadRequestError('A JSON body is required.', 'invalid_request');
-  }
-  const result = schema.safeParse(req.body);
-  if (!result.success) {
-    throw new BadRequestError('The presign request is not valid.', 'invalid_request', {
-      extensions: {
-        errors: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-      },
-    });
-  }
-  return result.data;
+  const body = jsonBodyOf(req);
+  if (body === undefined) throw new BadRequestError('A JSON body is required.', 'invalid_request');
+  return validRequest(schema, body, 'The presign request is not valid.');
 }
 
 /**
