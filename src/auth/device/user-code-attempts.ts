@@ -1,10 +1,11 @@
 import type { Request } from 'express';
-import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { DeviceConfig } from '../../config/portal-schema.ts';
 import { RateLimitedError } from '../../http/errors.ts';
+import { isOverLimit } from '../../http/middleware/rate-limit.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { type StateStore, StoreUnavailableError } from '../../store/types.ts';
+import { boundedStoreCall } from '../../store/bounded-call.ts';
+import type { StateStore } from '../../store/types.ts';
 import { developerUserIdentifier } from '../principal.ts';
 
 const TIMEOUT_MS = 1_000;
@@ -32,20 +33,12 @@ export function userCodeAttempts(deps: {
     durationSeconds: windowSeconds,
   });
 
-  const consume = async (limiter: typeof perUser, key: string): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError('user code limiter timed out')), TIMEOUT_MS);
+  const consume = (limiter: typeof perUser, key: string) =>
+    boundedStoreCall(() => limiter.consume(key), {
+      what: 'user code limiter',
+      timeoutMs: TIMEOUT_MS,
+      passThrough: isOverLimit,
     });
-    try {
-      await Promise.race([limiter.consume(key), timeout]);
-    } catch (error) {
-      if (error instanceof RateLimiterRes || error instanceof StoreUnavailableError) throw error;
-      throw new StoreUnavailableError('user code limiter failed', { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 
   return async (req) => {
     const principal = req.scope.principal;
@@ -53,7 +46,7 @@ export function userCodeAttempts(deps: {
       if (principal) await consume(perUser, developerUserIdentifier(principal));
       await consume(perIp, req.ip ?? 'unknown');
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
+      if (!isOverLimit(error)) throw error;
       deps.metrics.rateLimited.inc({ group: 'deviceUserCode' });
       deps.audit.record('rate_limit.exceeded', {
         outcome: 'denied',

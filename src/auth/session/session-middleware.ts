@@ -3,6 +3,7 @@ import type { CookieOptions, Request, RequestHandler } from 'express';
 import session, { type Session, type SessionData, type Store } from 'express-session';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.ts';
+import { boundedStoreCall } from '../../store/bounded-call.ts';
 import { RedisStore } from '../../store/redis/redis-store.ts';
 import type { StateStore } from '../../store/types.ts';
 import { newSecretToken } from '../secret-token.ts';
@@ -49,23 +50,8 @@ interface SessionRedisCommands {
  * Redis answers 503 quickly instead of hanging a request until the server timeout.
  */
 function boundedSessionClient(client: SessionRedisCommands, timeoutMs: number): SessionRedisCommands {
-  const bounded = <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(asUnavailable(new Error(`redis ${what} timed out`))), timeoutMs);
-    });
-    let running: Promise<T>;
-    try {
-      running = work();
-    } catch (error) {
-      return Promise.reject(asUnavailable(error));
-    }
-    return Promise.race([running, timeout])
-      .catch((error: unknown) => {
-        throw asUnavailable(error);
-      })
-      .finally(() => clearTimeout(timer));
-  };
+  const bounded = <T>(what: string, work: () => Promise<T>): Promise<T> =>
+    boundedStoreCall(work, { what: `session store ${what}`, timeoutMs });
   return {
     get: (key) => bounded('GET', () => client.get(key)),
     set: (key, value, options) => bounded('SET', () => client.set(key, value, options)),

@@ -5,8 +5,8 @@ import { developerUserIdentifier } from '../../auth/principal.ts';
 import type { Config } from '../../config/schema.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { boundedStoreCall } from '../../store/bounded-call.ts';
 import type { StateStore } from '../../store/types.ts';
-import { StoreUnavailableError } from '../../store/types.ts';
 import { RateLimitedError } from '../errors.ts';
 
 interface Limit {
@@ -18,6 +18,11 @@ interface Limit {
 interface GroupLimits {
   readonly perIp: Limit;
   readonly perIdentity?: Limit;
+}
+
+/** A limiter's consume() rejects with a RateLimiterRes when over the limit, and with an Error when the store fails. */
+export function isOverLimit(error: unknown): error is RateLimiterRes {
+  return error instanceof RateLimiterRes;
 }
 
 /** Middleware for a configured route group; identity limits apply once a principal is known. */
@@ -61,21 +66,12 @@ export function createRateLimits(deps: {
   // The limiter talks to the store directly; bound it like any other store call.
   const timeoutMs = store.kind === 'redis' ? config.store.redis.commandTimeoutMs : 1_000;
 
-  async function consume(limit: Limit, key: string): Promise<RateLimiterRes> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError('rate limiter timed out')), timeoutMs);
+  function consume(limit: Limit, key: string): Promise<RateLimiterRes> {
+    return boundedStoreCall(() => limit.limiter.consume(key), {
+      what: 'rate limiter',
+      timeoutMs,
+      passThrough: isOverLimit,
     });
-    try {
-      return await Promise.race([limit.limiter.consume(key), timeout]);
-    } catch (error) {
-      // consume() rejects with a RateLimiterRes when over the limit, and with an Error when the store fails.
-      if (error instanceof RateLimiterRes) throw error;
-      if (error instanceof StoreUnavailableError) throw error;
-      throw new StoreUnavailableError('rate limiter store failed', { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   return (name) => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient, createCluster, createSentinel } from 'redis';
 import type { RedisConfig } from '../../config/schema.ts';
+import { boundedStoreCall } from '../bounded-call.ts';
 import type { Lock, RateLimiterOptions, SetOptions, StateStore } from '../types.ts';
 import { StoreUnavailableError } from '../types.ts';
 
@@ -103,35 +104,19 @@ export class RedisStore implements StateStore {
 
   /** Connects, or fails after the connect timeout; later disconnects reconnect by themselves. */
   async connect(): Promise<void> {
-    await this.#bounded(this.#client.connect(), this.#config.connectTimeoutMs * 3, 'connect');
-  }
-
-  #bounded<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnavailableError(`redis ${what} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+    await boundedStoreCall(() => this.#client.connect(), {
+      what: 'redis connect',
+      timeoutMs: this.#config.connectTimeoutMs * 3,
     });
-    return Promise.race([work, timeout])
-      .catch((error: unknown) => {
-        if (error instanceof StoreUnavailableError) throw error;
-        throw new StoreUnavailableError(`redis ${what} failed`, { cause: error });
-      })
-      .finally(() => clearTimeout(timer));
   }
 
   /** Every command is bounded by the command timeout and fails as StoreUnavailableError. */
   #run<T>(what: string, command: (client: RedisCommands) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('store is closed'));
-    let work: Promise<T>;
-    try {
-      work = command(this.#client);
-    } catch (error) {
-      return Promise.reject(new StoreUnavailableError(`redis ${what} failed`, { cause: error }));
-    }
-    return this.#bounded(work, this.#config.commandTimeoutMs, what);
+    return boundedStoreCall(() => command(this.#client), {
+      what: `redis ${what}`,
+      timeoutMs: this.#config.commandTimeoutMs,
+    });
   }
 
   #key(key: string): string {
@@ -229,7 +214,10 @@ export class RedisStore implements StateStore {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      await this.#bounded(this.#client.close(), this.#config.commandTimeoutMs * 2, 'close');
+      await boundedStoreCall(() => this.#client.close(), {
+        what: 'redis close',
+        timeoutMs: this.#config.commandTimeoutMs * 2,
+      });
     } catch {
       this.#client.destroy();
     }
