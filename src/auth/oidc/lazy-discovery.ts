@@ -45,11 +45,6 @@ export class LazyDiscovery<T> {
     return this.#pending;
   }
 
-  /** Forget the cached value (e.g. after the IdP rotated its metadata). */
-  reset(): void {
-    this.#value = undefined;
-  }
-
   #unavailable(waitMs: number, cause?: unknown): ServiceUnavailableError {
     return new ServiceUnavailableError(
       'The identity provider cannot be reached; retry later.',
