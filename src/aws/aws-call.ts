@@ -96,7 +96,7 @@ export class AwsConfigurationError extends KeywardenError {
   }
 }
 
-export function toHttpError(error: unknown, operation: string): KeywardenError {
+function toHttpError(error: unknown, operation: string): KeywardenError {
   if (error instanceof KeywardenError) return error;
   switch (classifyAwsError(error)) {
     case 'denied':

@@ -12,7 +12,7 @@ import type { AwsCredentials } from '../cache/credential-cache.ts';
  *    CustomRoleArn), scoped only by the role's own policy variables.
  */
 
-export const COGNITO_LOGIN = 'cognito-identity.amazonaws.com';
+const COGNITO_LOGIN = 'cognito-identity.amazonaws.com';
 
 const SESSION_NAME_CHARS = /[^\w+=,.@-]/g;
 

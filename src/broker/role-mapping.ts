@@ -24,7 +24,7 @@ function claimValues(principal: Principal, claim: string): readonly string[] | u
  * startsWith match when any value does; notEqual when no value equals. A claim the principal
  * lacks matches no rule, notEqual included, so a missing claim never grants a role.
  */
-export function ruleMatches(rule: RoleRuleConfig, principal: Principal): boolean {
+function ruleMatches(rule: RoleRuleConfig, principal: Principal): boolean {
   const values = claimValues(principal, rule.claim);
   if (values === undefined) return false;
   switch (rule.match) {

@@ -1,5 +1,5 @@
 /** AWS rejects inline session policies longer than this (plain text, before packing). */
-export const SESSION_POLICY_MAX_CHARS = 2_048;
+const SESSION_POLICY_MAX_CHARS = 2_048;
 
 /**
  * Scope templates → inline session policies. A template is a policy document whose string

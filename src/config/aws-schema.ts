@@ -12,7 +12,7 @@ const NAME = /^[a-zA-Z][\w.-]{0,63}$/;
 
 /** The shortest and longest session AWS allows for an assumed role. */
 export const MIN_SESSION_SECONDS = 900;
-export const MAX_SESSION_SECONDS = 43_200;
+const MAX_SESSION_SECONDS = 43_200;
 /** GetCredentialsForIdentity (enhanced flow) always answers one-hour credentials. */
 export const ENHANCED_FLOW_SECONDS = 3_600;
 

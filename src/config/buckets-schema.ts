@@ -9,7 +9,7 @@ import { SIGV4_MAX_EXPIRES_SECONDS } from '../presign/url-lifetime.ts';
  * long-lived an upload or URL may be. Cross-field rules are in `checkPresignConfig`.
  */
 
-export const PRESIGN_OPERATIONS = ['getObject', 'putObject', 'postObject', 'multipart'] as const;
+const PRESIGN_OPERATIONS = ['getObject', 'putObject', 'postObject', 'multipart'] as const;
 export type PresignOperation = (typeof PRESIGN_OPERATIONS)[number];
 
 /** S3's largest object (multipart), and largest single PUT or POST. */

@@ -47,7 +47,7 @@ export const samlAttributeNamesSchema = z.strictObject({
   ]),
 });
 
-export const SAML_NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+const SAML_NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 
 export const samlProviderSchema = z.strictObject({
   kind: z.literal('saml'),

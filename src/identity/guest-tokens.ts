@@ -13,7 +13,7 @@ function storeKey(token: string): string {
   return `guest:tok:${secretDigest(token)}`;
 }
 
-export function looksLikeGuestToken(value: string): boolean {
+function looksLikeGuestToken(value: string): boolean {
   return TOKEN_SHAPE.test(value);
 }
 

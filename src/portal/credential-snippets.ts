@@ -8,7 +8,7 @@ import type { AwsCredentials } from '../cache/credential-cache.ts';
  */
 
 /** POSIX single quotes: everything literal; a quote itself is closed, escaped, reopened. */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

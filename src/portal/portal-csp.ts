@@ -8,7 +8,7 @@ import type { RequestHandler } from 'express';
  * console button's POST is answered with a redirect there and browsers apply form-action
  * to redirects after a form submission.
  */
-export function portalContentSecurityPolicy(federationEndpoint: string): string {
+function portalContentSecurityPolicy(federationEndpoint: string): string {
   return [
     "default-src 'none'",
     "script-src 'self'",

@@ -27,7 +27,7 @@ export interface ProviderLink {
   readonly displayName: string;
 }
 
-export function durationLabel(seconds: number): string {
+function durationLabel(seconds: number): string {
   if (seconds % 3600 === 0) return seconds === 3600 ? '1 hour' : `${seconds / 3600} hours`;
   if (seconds % 60 === 0) return `${seconds / 60} minutes`;
   return `${seconds} seconds`;

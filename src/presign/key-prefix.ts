@@ -26,7 +26,7 @@ export interface PrefixTemplate {
   readonly anyIdentityPrefix: RegExp;
 }
 
-export function isIdentityId(value: string): boolean {
+function isIdentityId(value: string): boolean {
   return IDENTITY_ID.test(value);
 }
 

@@ -8,7 +8,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import { JwksUnavailableError } from './jwks-key-source.ts';
 import { type BearerTokenVerifier, createBearerTokenVerifier, InvalidTokenError } from './token-verifier.ts';
 
-export const BEARER_REALM = 'keywarden';
+const BEARER_REALM = 'keywarden';
 
 /** RFC 6750 §2.1: `Bearer` then one b64token. */
 const BEARER_HEADER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;

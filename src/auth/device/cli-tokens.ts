@@ -22,7 +22,7 @@ export interface CliTokenRecord {
 const tokenKey = (tokenDigest: string) => `cli:tok:${tokenDigest}`;
 const userIndexKey = (provider: string, subject: string) => `cli:sub:${provider}:${subject}`;
 
-export function looksLikeCliToken(value: string): boolean {
+function looksLikeCliToken(value: string): boolean {
   return TOKEN_SHAPE.test(value);
 }
 

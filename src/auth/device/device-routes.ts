@@ -5,9 +5,9 @@ import type { AuditLog } from '../../observability/audit.ts';
 import type { CliTokens } from './cli-tokens.ts';
 import type { DeviceAuthorizations } from './device-authorizations.ts';
 
-export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** Where the user approves a request: the portal page (src/portal/). */
-export const DEVICE_VERIFICATION_PATH = '/portal/device';
+const DEVICE_VERIFICATION_PATH = '/portal/device';
 
 /**
  * RFC 6749 §5.2 error response. The device endpoints speak OAuth, not problem+json, so

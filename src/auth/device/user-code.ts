@@ -6,8 +6,8 @@ import { randomInt } from 'node:crypto';
  * there are no digits or vowels at all). 20^8 ≈ 2^34.6 values; guessing is bounded by the
  * approval page's attempt limit and the code's short life, not by length alone.
  */
-export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
-export const USER_CODE_LENGTH = 8;
+const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+const USER_CODE_LENGTH = 8;
 
 export function newUserCode(): string {
   let code = '';

@@ -4,7 +4,7 @@ import type { Authenticator } from '../../http/middleware/authenticate.ts';
 import { GUEST_TOKEN_PREFIX, type GuestTokens } from '../../identity/guest-tokens.ts';
 import type { Principal } from '../principal.ts';
 
-export const GUEST_TOKEN_HEADER = 'x-guest-token';
+const GUEST_TOKEN_HEADER = 'x-guest-token';
 export const GUEST_PROVIDER = 'guest';
 
 /**
@@ -12,7 +12,7 @@ export const GUEST_PROVIDER = 'guest';
  * as `X-Guest-Token`, not in `Authorization`), so the challenge names it, with RFC 6750's
  * error code for a token that was presented and refused.
  */
-export const GUEST_TOKEN_CHALLENGE = 'GuestToken realm="keywarden", error="invalid_token"';
+const GUEST_TOKEN_CHALLENGE = 'GuestToken realm="keywarden", error="invalid_token"';
 
 /** 401 `invalid_guest_token` for a malformed, unknown, expired or already used guest token. */
 export function invalidGuestToken(): UnauthorizedError {

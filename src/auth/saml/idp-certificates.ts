@@ -17,7 +17,7 @@ export function toPem(certificate: string): string {
  * its IDPSSODescriptor whose use is `signing` or unspecified. Metadata signatures are not
  * checked: the file is trusted configuration, like a certificate in YAML.
  */
-export async function signingCertificatesFromMetadata(xml: string, entityId: string): Promise<string[]> {
+async function signingCertificatesFromMetadata(xml: string, entityId: string): Promise<string[]> {
   const document = await parseDomFromString(xml);
   const entities = xpath
     .selectElements(

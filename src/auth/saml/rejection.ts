@@ -25,7 +25,7 @@ export type SamlRejectionReason =
   /** A solicited response posted by a browser without the login's binding cookie (login CSRF). */
   | 'browser_binding_mismatch';
 
-export const SAML_REJECTED_CODE = 'saml_rejected';
+const SAML_REJECTED_CODE = 'saml_rejected';
 
 export class SamlRejection extends UnauthorizedError {
   readonly reason: SamlRejectionReason;

@@ -23,7 +23,7 @@ export const ALLOWED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
 ]);
 
-export const ALLOWED_DIGEST_ALGORITHMS: ReadonlySet<string> = new Set([
+const ALLOWED_DIGEST_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmlenc#sha256',
   'http://www.w3.org/2001/04/xmlenc#sha512',
 ]);

@@ -42,7 +42,7 @@ export interface SamlEndpoints {
   metadataUrl: string;
 }
 
-export function samlEndpoints(publicUrl: string, name: string, spEntityId?: string): SamlEndpoints {
+function samlEndpoints(publicUrl: string, name: string, spEntityId?: string): SamlEndpoints {
   const base = `${publicUrl.replace(/\/+$/, '')}/auth/saml/${name}`;
   return {
     entityId: spEntityId ?? `${base}/metadata`,

@@ -6,7 +6,7 @@ import { type StateStore, StoreUnavailableError } from '../../store/types.ts';
 export const SESSION_KEY_PREFIX = 'sess:';
 
 /** Lifetime of a stored record: until the cookie would expire (idle timeout), at least a second. */
-export function recordTtlMs(session: SessionData, fallbackMs: number): number {
+function recordTtlMs(session: SessionData, fallbackMs: number): number {
   const expires = session.cookie?.expires;
   if (!expires) return fallbackMs;
   return Math.max(1_000, new Date(expires).getTime() - Date.now());

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { parse as parseYaml } from 'yaml';
 
-export const OPENAPI_FILE = path.resolve(import.meta.dirname, '../../../openapi/openapi.yaml');
+const OPENAPI_FILE = path.resolve(import.meta.dirname, '../../../openapi/openapi.yaml');
 
 /** The API description, read once at start-up from the YAML that the tests keep true. */
 export function loadOpenApiDocument(file = OPENAPI_FILE): Record<string, unknown> {
