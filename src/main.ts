@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   );
   if (config.auth.devIdp.enabled) {
     logger.info(
-      `development sign-in: open ${config.server.publicUrl.replace(/\/$/, '')}/auth/login/${config.auth.devIdp.provider}`,
+      `development sign-in: open ${config.server.publicUrl}/auth/login/${config.auth.devIdp.provider}`,
     );
   }
 

@@ -181,6 +181,17 @@ describe('configuration', () => {
     ]);
   });
 
+  it('keeps server.publicUrl without trailing slashes, so URLs derived from it have one slash', () => {
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        server: { publicUrl: 'https://keywarden.example/kw//' },
+        auth: { devIdp: { enabled: false } },
+      },
+    });
+    assert.equal(config.server.publicUrl, 'https://keywarden.example/kw');
+  });
+
   it('returns a frozen result', () => {
     const config = loadConfig({ env: {} });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.server));

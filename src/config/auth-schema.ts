@@ -168,7 +168,7 @@ export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): v
       });
     }
     const provider = config.auth.providers[devIdp.provider];
-    const expectedIssuer = `${config.server.publicUrl.replace(/\/$/, '')}/dev-idp`;
+    const expectedIssuer = `${config.server.publicUrl}/dev-idp`;
     if (provider?.kind !== 'oidc') {
       ctx.addIssue({
         code: 'custom',

@@ -40,8 +40,11 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 export const serverSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
-  /** The URL browsers and IdPs use to reach keywarden; redirect and ACS URLs derive from it. */
-  publicUrl: httpUrl.default('http://localhost:8080'),
+  /**
+   * The URL browsers and IdPs use to reach keywarden; redirect and ACS URLs derive from it.
+   * Kept without trailing slashes, so `${publicUrl}/path` is always one slash.
+   */
+  publicUrl: httpUrl.transform((url) => url.replace(/\/+$/, '')).default('http://localhost:8080'),
   /**
    * How many reverse proxies sit in front of keywarden. The client IP is taken that many
    * hops from the right of X-Forwarded-For, so a client cannot choose its own IP.

@@ -117,7 +117,7 @@ function formField(req: Request, name: string): string | undefined {
 export function portalRoutes(deps: PortalRoutesDeps): Router {
   const { config, providers, broker, devices, audit, metrics, logger } = deps;
   const record = credentialVendRecords(deps);
-  const publicUrl = config.server.publicUrl.replace(/\/+$/, '');
+  const { publicUrl } = config.server;
   const publicOrigin = new URL(publicUrl).origin;
   const info: SiteInfo = {
     site: config.portal.title,

@@ -39,7 +39,7 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
   const client = config.auth.providers[providerName];
   if (client?.kind !== 'oidc')
     throw new Error(`auth.devIdp.provider ${providerName} is not an oidc provider`);
-  const publicUrl = config.server.publicUrl.replace(/\/$/, '');
+  const { publicUrl } = config.server;
   const issuer = `${publicUrl}${DEV_IDP_PATH}`;
 
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -57,7 +57,7 @@ export class OidcLoginProvider implements LoginProvider {
     this.displayName = settings.displayName ?? name;
     this.#settings = settings;
     this.#deps = deps;
-    this.redirectUri = `${deps.config.server.publicUrl.replace(/\/$/, '')}/auth/callback/${name}`;
+    this.redirectUri = `${deps.config.server.publicUrl}/auth/callback/${name}`;
     this.#discovery = new LazyDiscovery(() => this.#discover(), {
       maxBackoffMs: settings.discoveryMaxBackoffMs,
     });

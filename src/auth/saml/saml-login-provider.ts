@@ -43,7 +43,7 @@ export interface SamlEndpoints {
 }
 
 function samlEndpoints(publicUrl: string, name: string, spEntityId?: string): SamlEndpoints {
-  const base = `${publicUrl.replace(/\/+$/, '')}/auth/saml/${name}`;
+  const base = `${publicUrl}/auth/saml/${name}`;
   return {
     entityId: spEntityId ?? `${base}/metadata`,
     acsUrl: `${base}/acs`,
