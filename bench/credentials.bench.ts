@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   try {
     for (const [name, store] of stores) {
       aws.reset();
-      const app = createApp({
+      const app = await createApp({
         config,
         store,
         logger: createLogger({ level: 'silent' }),

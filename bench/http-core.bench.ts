@@ -28,7 +28,7 @@ async function serve(store: StateStore): Promise<{ server: Server; url: string }
     // A limit no run reaches, so the limiter is exercised but never refuses.
     overrides: { rateLimit: { groups: { default: { perIp: { points: 10_000_000, windowSeconds: 60 } } } } },
   });
-  const app = createApp({ config, store, logger: createLogger({ level: 'silent' }) });
+  const app = await createApp({ config, store, logger: createLogger({ level: 'silent' }) });
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };

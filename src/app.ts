@@ -2,11 +2,9 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createBearerAuthenticator } from './auth/bearer/bearer-authenticator.ts';
-import { createDevIdp, DEV_IDP_PATH } from './auth/dev-idp/dev-idp.ts';
 import { cliTokenAuthenticator } from './auth/device/cli-token-authenticator.ts';
 import { CliTokens } from './auth/device/cli-tokens.ts';
 import { DeviceAuthorizations } from './auth/device/device-authorizations.ts';
-import { deviceRoutes } from './auth/device/device-routes.ts';
 import { guestTokenAuthenticator } from './auth/guest/guest-token-authenticator.ts';
 import { createLoginProviders, keepSessionsAlive } from './auth/providers.ts';
 import { sessionAuthenticator } from './auth/session/session.ts';
@@ -29,9 +27,9 @@ import { openApiRoutes } from './http/routes/openapi.ts';
 import { presignRoutes } from './http/routes/presign.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { portalRoutes } from './portal/portal-routes.ts';
 import { brokerCredentialSource } from './presign/broker-credentials.ts';
-import { createPresignService } from './presign/presign-service.ts';
+import { noBucketsPresignService } from './presign/no-buckets.ts';
+import type { PresignService } from './presign/presign-service.ts';
 import type { StateStore } from './store/types.ts';
 
 /** Everything the app needs from outside. main.ts wires the real ones; tests wire their own. */
@@ -48,9 +46,11 @@ export interface AppDeps {
 
 /**
  * Builds the HTTP application without listening. The chain below is the whole path a
- * request takes, top to bottom.
+ * request takes, top to bottom. Optional parts (the development IdP, SAML, the portal, the
+ * device grant, the presigners) are imported only when the configuration uses them, so a
+ * server never pays start-up time or memory for code it cannot run.
  */
-export function createApp(deps: AppDeps): Express {
+export async function createApp(deps: AppDeps): Promise<Express> {
   const { config, store, logger } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const audit = deps.audit ?? createAuditLog(logger);
@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
   const rateLimit = createRateLimits({ config, store, metrics, audit });
   // The CLI's sign-in (RFC 8628 device grant, approved in the portal) and the tokens it yields.
   const cliTokens = new CliTokens(store, config.portal.device.tokenTtlSeconds);
-  const loginProviders = createLoginProviders({
+  const loginProviders = await createLoginProviders({
     config,
     store,
     logger,
@@ -92,7 +92,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(corsPolicy(config.cors));
   app.use(rateLimit('default'));
   // Development only (refused in production): an in-process OIDC IdP keywarden reaches over HTTP.
-  if (config.auth.devIdp.enabled) app.use(DEV_IDP_PATH, createDevIdp({ config, logger }));
+  if (config.auth.devIdp.enabled) {
+    const { createDevIdp, DEV_IDP_PATH } = await import('./auth/dev-idp/dev-idp.ts');
+    app.use(DEV_IDP_PATH, createDevIdp({ config, logger }));
+  }
   app.use(openApiRoutes());
   app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
 
@@ -130,9 +133,12 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(credentialRoutes({ broker: credentials.broker, rateLimit, audit, metrics }));
-  if (devices)
+  if (devices) {
+    const { deviceRoutes } = await import('./auth/device/device-routes.ts');
     app.use(deviceRoutes({ config, authorizations: devices, tokens: cliTokens, rateLimit, audit }));
+  }
   if (config.portal.enabled) {
+    const { portalRoutes } = await import('./portal/portal-routes.ts');
     app.use(
       portalRoutes({
         config,
@@ -148,23 +154,21 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
-  app.use(
-    presignRoutes({
-      service: createPresignService({
-        config: config.presign,
-        store,
-        credentialsFor: brokerCredentialSource(credentials.broker),
-        s3: {
-          connectTimeoutMs: config.aws.connectTimeoutMs,
-          requestTimeoutMs: config.aws.requestTimeoutMs,
-          maxAttempts: config.aws.maxAttempts,
-        },
-      }),
-      rateLimit,
-      audit,
-      metrics,
-    }),
-  );
+  let presign: PresignService = noBucketsPresignService();
+  if (config.presign.buckets.length > 0) {
+    const { createPresignService } = await import('./presign/presign-service.ts');
+    presign = createPresignService({
+      config: config.presign,
+      store,
+      credentialsFor: brokerCredentialSource(credentials.broker),
+      s3: {
+        connectTimeoutMs: config.aws.connectTimeoutMs,
+        requestTimeoutMs: config.aws.requestTimeoutMs,
+        maxAttempts: config.aws.maxAttempts,
+      },
+    });
+  }
+  app.use(presignRoutes({ service: presign, rateLimit, audit, metrics }));
 
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const lifecycle = { draining: false };
-  const app = createApp({ config, store, logger, metrics: createMetrics(), lifecycle });
+  const app = await createApp({ config, store, logger, metrics: createMetrics(), lifecycle });
 
   const server = createServer(app);
   server.requestTimeout = config.server.requestTimeoutMs;

@@ -66,14 +66,14 @@ interface Harness {
   logs: CapturedLogs;
 }
 
-function harness(extra: Record<string, unknown> = {}): Harness {
+async function harness(extra: Record<string, unknown> = {}): Promise<Harness> {
   const config = testConfig(bearerOverrides(extra));
   const logs = captureLogs();
   allLogs.push(logs);
   const metrics = createMetrics({ collectProcessMetrics: false });
   const store = new MemoryStore();
   const audit = createAuditLog(logs.logger);
-  const app = createApp({ config, store, logger: logs.logger, metrics, audit });
+  const app = await createApp({ config, store, logger: logs.logger, metrics, audit });
 
   const sessionStandIn: Authenticator = {
     name: 'session',
@@ -155,7 +155,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('maps a valid access token to the same principal shape as a browser login, without CSRF header', async () => {
-    const h = harness();
+    const h = await harness();
     const exp = Math.floor(Date.now() / 1000) + 120;
     const token = await sign(idp, {
       sub: 'u-42',
@@ -181,7 +181,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('answers 401 with a Bearer realm challenge when no credential is sent, and ignores other schemes', async () => {
-    const h = harness();
+    const h = await harness();
     for (const authorization of [undefined, 'Basic dXNlcjpwYXNz']) {
       const call = request(h.probe).get('/whoami');
       const response = await (authorization ? call.set('Authorization', authorization) : call);
@@ -192,7 +192,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('answers 400 invalid_request for a malformed Authorization header', async () => {
-    const h = harness();
+    const h = await harness();
     for (const header of ['Bearer', 'Bearer ', 'Bearer a b', 'Bearer "quoted"', 'bearer ä']) {
       const response = await request(h.probe).get('/whoami').set('Authorization', header);
       assert.equal(response.status, 400, header);
@@ -205,7 +205,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('rejects alg none, even naming a trusted kid', async () => {
-    const h = harness();
+    const h = await harness();
     const now = Math.floor(Date.now() / 1000);
     for (const alg of ['none', 'None', 'NONE']) {
       const token = unsigned(
@@ -217,7 +217,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('rejects HS256 signed with the issuer public key as the HMAC secret', async () => {
-    const h = harness();
+    const h = await harness();
     const pem = await exportSPKI(idp.current().publicKey);
     const jwkN = String(idp.current().publicJwk.n);
     for (const secret of [
@@ -231,7 +231,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('rejects the right kid with another key, and a signature that was tampered with', async () => {
-    const h = harness();
+    const h = await harness();
     const other = await idp.unpublishedKey();
     assertInvalidToken(
       await whoami(h, await sign(idp, {}, { key: other.privateKey })),
@@ -249,7 +249,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('rejects an untrusted or missing iss, even when signed with a trusted key', async () => {
-    const h = harness();
+    const h = await harness();
     assertInvalidToken(
       await whoami(h, await sign(idp, { iss: 'https://evil.example' })),
       /issuer is not trusted/,
@@ -261,7 +261,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('rejects a missing or untrusted aud', async () => {
-    const h = harness();
+    const h = await harness();
     assertInvalidToken(await whoami(h, await sign(idp, { aud: undefined })), /required claim/);
     assertInvalidToken(await whoami(h, await sign(idp, { aud: 'https://other-api.example' })), /audience/);
     assertInvalidToken(await whoami(h, await sign(idp, { aud: [] })), /audience|claim/);
@@ -269,7 +269,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('rejects expired, not-yet-valid, and exp-less tokens, and tokens without a subject', async () => {
-    const h = harness();
+    const h = await harness();
     const now = Math.floor(Date.now() / 1000);
     assertInvalidToken(await whoami(h, await sign(idp, { iat: now - 7200, exp: now - 3600 })), /expired/);
     assertInvalidToken(await whoami(h, await sign(idp, { nbf: now + 3600 })), /not yet valid/);
@@ -280,7 +280,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('accepts clock skew at leeway - 1 s and rejects it at leeway + 1 s', async (t) => {
-    const h = harness();
+    const h = await harness();
     const now = freezeClock(t);
     const at = (claims: Record<string, unknown>) => sign(idp, { iat: now - 60, ...claims });
     assert.equal((await whoami(h, await at({ exp: now - (LEEWAY - 1) }))).status, 200);
@@ -290,7 +290,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('follows signing-key rotation with exactly one JWKS refetch, then serves from cache', async (t) => {
-    const h = harness();
+    const h = await harness();
     freezeClock(t);
     assert.equal((await whoami(h, await sign(idp))).status, 200);
     idp.resetCounters();
@@ -303,7 +303,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('caps JWKS refetches under a flood of unknown kids', async (t) => {
-    const h = harness();
+    const h = await harness();
     freezeClock(t);
     assert.equal((await whoami(h, await sign(idp))).status, 200);
     idp.resetCounters();
@@ -329,9 +329,9 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('answers 503 with Retry-After (never 200 or 401) when the JWKS is unreachable and the key is not cached', async (t) => {
-    const warm = harness();
+    const warm = await harness();
     assert.equal((await whoami(warm, await sign(idp))).status, 200);
-    const cold = harness();
+    const cold = await harness();
     freezeClock(t);
     const token = await sign(idp);
     await idp.stop();
@@ -357,7 +357,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('answers 503 when discovery fails, and recovers', async (t) => {
-    const h = harness();
+    const h = await harness();
     freezeClock(t);
     const idToken = await sign(idp, { aud: CLIENT_ID }, { typ: 'JWT' });
     await idp.stop();
@@ -375,7 +375,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('keeps ID tokens and access tokens apart', async () => {
-    const h = harness();
+    const h = await harness();
     // An ID token (typ JWT) for an issuer trusted only for access tokens.
     assertInvalidToken(
       await whoami(h, await sign(apiOnly, { aud: API }, { typ: 'JWT' })),
@@ -423,7 +423,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('does not let a session cookie rescue a bad bearer token, and skips CSRF only for bearer', async () => {
-    const h = harness();
+    const h = await harness();
     const bad = await sign(idp, { aud: 'https://elsewhere.example' });
     const rescued = await request(h.probe)
       .get('/whoami')
@@ -443,7 +443,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('limits each identity separately, with 429 and Retry-After', async () => {
-    const h = harness({
+    const h = await harness({
       rateLimit: {
         groups: {
           credentials: {
@@ -467,7 +467,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('rejects a bad bearer token on every route of the real app, and records it without the token', async () => {
-    const h = harness();
+    const h = await harness();
     const bad = await sign(idp, { exp: Math.floor(Date.now() / 1000) - 3600 });
     for (const [method, path] of [
       ['get', '/auth/session'],
@@ -492,7 +492,7 @@ describe('bearer tokens from trusted issuers', () => {
   });
 
   it('refuses to verify with an issuer entry that has no keys for the token (no cross-issuer key use)', async () => {
-    const h = harness();
+    const h = await harness();
     // Signed by idp, claims apiOnly's issuer and names idp's kid: apiOnly's JWKS has no such key.
     const token = await sign(idp, { iss: apiOnly.issuer });
     assertInvalidToken(await whoami(h, token), /signing key is not known|signature/);

@@ -49,7 +49,7 @@ describe('mobile round trip with a bearer token', () => {
       },
     });
     logs = captureLogs();
-    app = createApp({
+    app = await createApp({
       config,
       store: new MemoryStore(),
       logger: logs.logger,

@@ -16,8 +16,8 @@ function assertProblem(response: request.Response, status: number, code: string)
   assert.equal(response.body.stack, undefined);
 }
 
-describe('HTTP core', () => {
-  const { app, logs } = buildTestApp({
+describe('HTTP core', async () => {
+  const { app, logs } = await buildTestApp({
     overrides: { cors: { origins: ['https://spa.example.com'] }, server: { bodyLimit: '1kb' } },
   });
 
@@ -155,7 +155,7 @@ describe('readiness follows the store', () => {
   });
 
   it('reports 503 with Retry-After while Redis is down, and 200 once it is back', async () => {
-    const { app } = buildTestApp({ store });
+    const { app } = await buildTestApp({ store });
     assert.equal((await request(app).get('/readyz')).status, 200);
     await redis.stop();
     const down = await request(app).get('/readyz');

@@ -30,7 +30,7 @@ before(async () => {
     },
   });
   const logs = captureLogs();
-  server = createServer(createApp({ config, store: new MemoryStore(), logger: logs.logger }));
+  server = createServer(await createApp({ config, store: new MemoryStore(), logger: logs.logger }));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 });
 

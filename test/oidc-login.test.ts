@@ -48,7 +48,7 @@ before(async () => {
     startOidcProvider({ clients: [clientFor('a')] }),
     startOidcProvider({ clients: [clientFor('b')] }),
   ]);
-  kw = keywardenWith(
+  kw = await keywardenWith(
     {
       a: oidcProvider('a', idpA.issuer, {
         displayName: 'Corp A',
@@ -172,7 +172,7 @@ describe('OIDC sign-in round trip', () => {
       ],
     });
     try {
-      const app = keywardenWith(
+      const app = await keywardenWith(
         {
           k: {
             kind: 'oidc',
@@ -200,7 +200,7 @@ describe('OIDC sign-in round trip', () => {
       accessTokenTtlSeconds: 1,
     });
     try {
-      const app = keywardenWith(
+      const app = await keywardenWith(
         {
           r: oidcProvider('r', idpR.issuer, {
             scopes: ['openid', 'profile', 'offline_access'],
@@ -302,7 +302,7 @@ describe('OIDC callback hostile cases', () => {
   });
 
   it('refuses a callback that arrives after the sign-in timed out (auth.loginTimeoutMs)', async () => {
-    const quick = keywardenWith({ a: oidcProvider('a', idpA.issuer) }, store, {
+    const quick = await keywardenWith({ a: oidcProvider('a', idpA.issuer) }, store, {
       auth: { loginTimeoutMs: 300 },
     });
     const browser = new BrowserSession(quick.app);
@@ -397,7 +397,7 @@ describe('IdP availability', () => {
   it('starts without the IdP, answers 503 with Retry-After while it is down, and recovers by itself', async () => {
     const idpC = await startOidcProvider({ clients: [clientFor('c')] });
     await idpC.stop();
-    const app = keywardenWith({ c: oidcProvider('c', idpC.issuer) }, store);
+    const app = await keywardenWith({ c: oidcProvider('c', idpC.issuer) }, store);
     const browser = new BrowserSession(app.app);
     const down = await browser.get('/auth/login/c');
     assertProblem(down, 503, 'service_unavailable');

@@ -125,8 +125,8 @@ function fullFeatureOverrides(): Record<string, unknown> {
   };
 }
 
-function fullApp(): Express {
-  return createApp({
+async function fullApp(): Promise<Express> {
+  return await createApp({
     config: testConfig(fullFeatureOverrides()),
     store: new MemoryStore(),
     logger: captureLogs().logger,
@@ -150,14 +150,14 @@ describe('OpenAPI contract', () => {
   });
 
   it('is served at /openapi.json, exactly as written, and matches its own description', async () => {
-    const response = await request(fullApp()).get('/openapi.json');
+    const response = await request(await fullApp()).get('/openapi.json');
     assert.equal(response.status, 200);
     assert.deepEqual(response.body, loadOpenApiDocument());
     assertMatchesOpenApi(response, { method: 'get', path: '/openapi.json' });
   });
 
-  it('describes every route the app serves', () => {
-    const served = servedRoutes(fullApp());
+  it('describes every route the app serves', async () => {
+    const served = servedRoutes(await fullApp());
     for (const known of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
       assert.ok(
         served.routes.some(({ method, path }) => method === 'get' && path === known),
@@ -257,7 +257,7 @@ describe('OpenAPI contract', () => {
   });
 
   it('describes the real answers of the app: probes, problems, bearer challenges', async () => {
-    const app = fullApp();
+    const app = await fullApp();
     assertMatchesOpenApi(await request(app).get('/healthz'), { method: 'get', path: '/healthz' });
     assertMatchesOpenApi(await request(app).get('/readyz'), { method: 'get', path: '/readyz' });
     assertMatchesOpenApi(await request(app).get('/metrics'), { method: 'get', path: '/metrics' });
@@ -280,7 +280,7 @@ describe('OpenAPI contract', () => {
   });
 
   it('describes the real answers of the sign-in, guest and credential routes', async () => {
-    const app = fullApp();
+    const app = await fullApp();
     const check = async (method: 'get' | 'post', path: string, call: request.Test, status: number) => {
       const response = await call;
       assert.equal(response.status, status, `${method} ${path}: ${response.text.slice(0, 300)}`);
@@ -537,7 +537,7 @@ describe('OpenAPI contract', () => {
         redisSchema.parse({ url: redis.url, commandTimeoutMs: 300, reconnectMaxMs: 200 }),
       );
       await store.connect();
-      app = createApp({
+      app = await createApp({
         config: testConfig({
           ...fullFeatureOverrides(),
           ...credentialOverrides({ endpoint: aws.url }),
@@ -790,7 +790,7 @@ describe('OpenAPI contract', () => {
     });
 
     it('past the rate limit every route but the probes answers 429 with Retry-After', async () => {
-      const limited = createApp({
+      const limited = await createApp({
         config: testConfig({
           ...fullFeatureOverrides(),
           rateLimit: { groups: { default: { perIp: { points: 1, windowSeconds: 60 } } } },

@@ -151,7 +151,7 @@ before(async () => {
   config = testConfig(overrides());
   logs = captureLogs();
   metrics = createMetrics({ collectProcessMetrics: false });
-  const app = createApp({
+  const app = await createApp({
     config,
     store: new MemoryStore(),
     logger: logs.logger,

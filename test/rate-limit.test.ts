@@ -22,7 +22,7 @@ const tightDefault = (points: number, trustProxyHops = 0) => ({
 
 describe('rate limiting', () => {
   it('answers 429 problem with Retry-After and IETF RateLimit fields past the limit', async () => {
-    const { app, logs } = buildTestApp({ overrides: tightDefault(2) });
+    const { app, logs } = await buildTestApp({ overrides: tightDefault(2) });
     const first = await request(app).get('/x');
     assert.equal(first.status, 404);
     assert.equal(first.headers['ratelimit-policy'], '"default";q=2;w=60');
@@ -39,13 +39,13 @@ describe('rate limiting', () => {
   });
 
   it('does not limit health, readiness or metrics probes', async () => {
-    const { app } = buildTestApp({ overrides: tightDefault(1) });
+    const { app } = await buildTestApp({ overrides: tightDefault(1) });
     for (let index = 0; index < 5; index += 1) assert.equal((await request(app).get('/healthz')).status, 200);
     assert.equal((await request(app).get('/readyz')).status, 200);
   });
 
   it('keys on the address the trusted proxy saw, so a spoofed X-Forwarded-For cannot reset the count', async () => {
-    const { app } = buildTestApp({ overrides: tightDefault(3, 1) });
+    const { app } = await buildTestApp({ overrides: tightDefault(3, 1) });
     // The client controls everything left of the proxy's own entry; the proxy appends the real address.
     const statuses: number[] = [];
     for (let index = 0; index < 5; index += 1) {
@@ -58,7 +58,7 @@ describe('rate limiting', () => {
   });
 
   it('ignores X-Forwarded-For entirely when no proxy is trusted', async () => {
-    const { app } = buildTestApp({ overrides: tightDefault(2, 0) });
+    const { app } = await buildTestApp({ overrides: tightDefault(2, 0) });
     const statuses: number[] = [];
     for (let index = 0; index < 3; index += 1) {
       statuses.push((await request(app).get('/x').set('X-Forwarded-For', `198.51.100.${index}`)).status);
@@ -126,7 +126,9 @@ describe('rate limits shared through Redis', () => {
       return store;
     });
     await Promise.all(instances.map((store) => store.connect()));
-    const [a, b] = instances.map((store) => buildTestApp({ overrides: tightDefault(4), store }).app);
+    const [a, b] = await Promise.all(
+      instances.map(async (store) => (await buildTestApp({ overrides: tightDefault(4), store })).app),
+    );
     const statuses: number[] = [];
     for (const app of [a, b, a, b, a, b]) statuses.push((await request(app!).get('/x')).status);
     assert.deepEqual(statuses, [404, 404, 404, 404, 429, 429]);

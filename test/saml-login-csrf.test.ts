@@ -72,8 +72,8 @@ describe('SAML responses are bound to the browser that started the login', () =>
       corp: samlProviderFor(idp, { requestTtlMs: TTL_MS }),
       portal: samlProviderFor(idp, { allowUnsolicited: true }),
     });
-    first = buildTestApp({ overrides, store: stores[0]! });
-    second = buildTestApp({ overrides, store: stores[1]! });
+    first = await buildTestApp({ overrides, store: stores[0]! });
+    second = await buildTestApp({ overrides, store: stores[1]! });
     const browser = new BrowserSession(first.app);
     for (const name of ['corp', 'portal']) {
       idp.trustServiceProvider((await browser.get(`/auth/saml/${name}/metadata`).expect(200)).text);
@@ -226,7 +226,7 @@ describe('SAML responses are bound to the browser that started the login', () =>
   });
 
   it('with insecure development cookies: no __Host- prefix, no Secure, SameSite=Lax, and the binding still holds', async () => {
-    const dev = buildTestApp({
+    const dev = await buildTestApp({
       overrides: {
         ...samlAppOverrides({ corp: samlProviderFor(idp) }),
         session: { secret: 'saml-test-session-secret-0123456789abcdef', insecureDevCookies: true },

@@ -61,7 +61,7 @@ describe('SAML sign-in against a real IdP', () => {
     metadataDir = mkdtempSync(path.join(tmpdir(), 'kw-saml-'));
     metadataFile = path.join(metadataDir, 'idp-a-metadata.xml');
     writeFileSync(metadataFile, idpA.metadata());
-    app = buildTestApp({
+    app = await buildTestApp({
       overrides: samlAppOverrides({
         corp: samlProviderFor(idpA, {
           displayName: 'Contoso SSO',

@@ -34,8 +34,8 @@ describe('SAML across two instances sharing Redis', () => {
     );
     await Promise.all(stores.map((store) => store.connect()));
     const overrides = samlAppOverrides({ corp: samlProviderFor(idp) });
-    first = buildTestApp({ overrides, store: stores[0]! });
-    second = buildTestApp({ overrides, store: stores[1]! });
+    first = await buildTestApp({ overrides, store: stores[0]! });
+    second = await buildTestApp({ overrides, store: stores[1]! });
     idp.trustServiceProvider(
       (await new BrowserSession(first.app).get('/auth/saml/corp/metadata').expect(200)).text,
     );

@@ -89,7 +89,7 @@ describe('SAML responses that must be refused', () => {
 
   before(async () => {
     idp = await startSamlIdp();
-    app = buildTestApp({ overrides: samlAppOverrides({ corp: samlProviderFor(idp) }) });
+    app = await buildTestApp({ overrides: samlAppOverrides({ corp: samlProviderFor(idp) }) });
     const metadata = await new BrowserSession(app.app).get('/auth/saml/corp/metadata').expect(200);
     idp.trustServiceProvider(metadata.text);
   });
@@ -220,7 +220,7 @@ describe('SAML ACS rate limit', () => {
   it('counts ACS posts in the auth group, like OIDC callbacks: a flood of forged responses gets 429', async () => {
     const idp = await startSamlIdp();
     try {
-      const limited = buildTestApp({
+      const limited = await buildTestApp({
         overrides: {
           ...samlAppOverrides({ corp: samlProviderFor(idp) }),
           rateLimit: { groups: { auth: { perIp: { points: 3, windowSeconds: 60 } } } },

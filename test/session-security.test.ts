@@ -52,8 +52,8 @@ before(async () => {
   redis = await startRedis();
   store = await redisStoreAt(redis.url);
   idp = await startOidcProvider({ clients: [clientFor('a', { backchannel: true })] });
-  kw = keywardenWith(providers(), store);
-  kw2 = keywardenWith(providers(), store);
+  kw = await keywardenWith(providers(), store);
+  kw2 = await keywardenWith(providers(), store);
 });
 
 after(async () => {
@@ -79,7 +79,7 @@ describe('session cookie', () => {
   });
 
   it('is renewed on use (idle timeout) and ends at the idle and absolute timeouts', async () => {
-    const short = keywardenWith(providers(), store, {
+    const short = await keywardenWith(providers(), store, {
       session: { idleTimeoutMs: 1_500, absoluteTimeoutMs: 3_000 },
     });
     const idle = new BrowserSession(short.app);
@@ -194,7 +194,7 @@ describe('who am I', () => {
   it('answers for bearer-authenticated callers too, ignoring a session cookie', async () => {
     const issuer = await startJwksIssuer();
     try {
-      const app = keywardenWith(providers(), store, {
+      const app = await keywardenWith(providers(), store, {
         bearer: {
           issuers: {
             mobile: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['https://api.test'] },
@@ -293,7 +293,7 @@ describe('OIDC back-channel logout', () => {
         { ...clientFor('a'), backchannelLogoutUri: `http://127.0.0.1:${port}/auth/backchannel-logout/a` },
       ],
     });
-    const app = keywardenWith({ a: oidcProvider('a', idpL.issuer) }, store);
+    const app = await keywardenWith({ a: oidcProvider('a', idpL.issuer) }, store);
     const server = createServer(app.app);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     try {
@@ -347,7 +347,7 @@ describe('OIDC back-channel logout', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const kwFlaky = keywardenWith(providers(), flaky);
+    const kwFlaky = await keywardenWith(providers(), flaky);
     const browser = new BrowserSession(kwFlaky.app);
     await loginThroughIdp(browser, '/auth/login/a', 'sam');
     const token = await logoutToken({ sid: await sidOf(browser), sub: 'sam' });
@@ -450,7 +450,7 @@ describe('Redis down', () => {
     const ownRedis = await startRedis();
     const ownStore = await redisStoreAt(ownRedis.url);
     try {
-      const app = keywardenWith(providers(), ownStore);
+      const app = await keywardenWith(providers(), ownStore);
       const browser = new BrowserSession(app.app);
       const { callbackPath } = await loginThroughIdp(browser, '/auth/login/a', 'sam', { callback: false });
       await ownRedis.stop();
@@ -490,7 +490,7 @@ describe('Redis slow', () => {
     const ownRedis = await startRedis();
     const ownStore = await redisStoreAt(ownRedis.url);
     try {
-      const app = keywardenWith(providers(), ownStore);
+      const app = await keywardenWith(providers(), ownStore);
       const browser = new BrowserSession(app.app);
       await loginThroughIdp(browser, '/auth/login/a', 'vera');
       ownRedis.pause();

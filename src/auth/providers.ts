@@ -1,7 +1,5 @@
 import type { Request } from 'express';
 import type { LoginProvider, LoginProviderDeps } from './login-provider.ts';
-import { OidcLoginProvider } from './oidc/oidc-login-provider.ts';
-import { SamlLoginProvider } from './saml/saml-login-provider.ts';
 import type { SessionRecord } from './session/session.ts';
 
 export type { LoginProviderDeps };
@@ -10,18 +8,24 @@ export type LoginProviders = ReadonlyMap<string, LoginProvider>;
 
 /**
  * Builds every configured login provider (`auth.providers`), keyed by name. Adding a kind
- * of provider is one import and one case here (and one schema in src/config/).
+ * of provider is one case here (and one schema in src/config/). Each kind's module is
+ * imported only when a provider of that kind is configured: SAML's XML stack is never
+ * loaded by a server that signs in with OIDC alone.
  */
-export function createLoginProviders(deps: LoginProviderDeps): LoginProviders {
+export async function createLoginProviders(deps: LoginProviderDeps): Promise<LoginProviders> {
   const providers = new Map<string, LoginProvider>();
   for (const [name, settings] of Object.entries(deps.config.auth.providers)) {
     switch (settings.kind) {
-      case 'oidc':
+      case 'oidc': {
+        const { OidcLoginProvider } = await import('./oidc/oidc-login-provider.ts');
         providers.set(name, new OidcLoginProvider(name, settings, deps));
         break;
-      case 'saml':
+      }
+      case 'saml': {
+        const { SamlLoginProvider } = await import('./saml/saml-login-provider.ts');
         providers.set(name, new SamlLoginProvider(name, settings, deps));
         break;
+      }
       default:
         throw new Error(
           `no login provider implementation for auth.providers.${name} (kind ${(settings as { kind: string }).kind})`,

@@ -14,12 +14,12 @@ export interface TestApp {
 }
 
 /** The production app built with test dependencies: real config loader, real logger, given store. */
-export function buildTestApp(
+export async function buildTestApp(
   options: { overrides?: Record<string, unknown>; store?: StateStore } = {},
-): TestApp {
+): Promise<TestApp> {
   const config = testConfig(options.overrides);
   const store = options.store ?? new MemoryStore();
   const logs = captureLogs();
-  const app = createApp({ config, store, logger: logs.logger });
+  const app = await createApp({ config, store, logger: logs.logger });
   return { app, config, store, logs };
 }
