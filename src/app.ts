@@ -1,5 +1,4 @@
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createBearerAuthenticator } from './auth/bearer/bearer-authenticator.ts';
 import { cliTokenAuthenticator } from './auth/device/cli-token-authenticator.ts';
@@ -15,10 +14,10 @@ import type { Config } from './config/schema.ts';
 import { type Authenticator, authenticate } from './http/middleware/authenticate.ts';
 import { corsPolicy } from './http/middleware/cors-policy.ts';
 import { errorHandler, notFound } from './http/middleware/error-handler.ts';
-import { httpLogger } from './http/middleware/http-logger.ts';
-import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { createRateLimits } from './http/middleware/rate-limit.ts';
 import { requestScope } from './http/middleware/request-id.ts';
+import { requestLog } from './http/middleware/request-log.ts';
+import { securityHeaders } from './http/middleware/security-headers.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { credentialRoutes } from './http/routes/credentials.ts';
 import { guestRoutes } from './http/routes/guest.ts';
@@ -82,15 +81,21 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   // Express takes the client IP this many hops from the right of X-Forwarded-For.
   app.set('trust proxy', config.server.trustProxyHops);
   app.set('query parser', 'simple');
+  // Nothing keywarden answers is worth a conditional GET, and an ETag hashes every body.
+  app.set('etag', false);
 
   app.use(requestScope());
-  app.use(httpLogger(logger));
-  app.use(httpMetrics(metrics));
-  app.use(helmet());
+  app.use(requestLog({ logger, metrics }));
+  app.use(securityHeaders());
   app.use(healthRoutes({ store, metrics, lifecycle, metricsEnabled: config.metrics.enabled }));
 
   app.use(corsPolicy(config.cors));
-  app.use(rateLimit('default'));
+  // The default per-IP limit is counted while the browser session is read (one round trip to
+  // the store for both); nothing past `admit` runs for a request over the limit.
+  app.use(rateLimit.start('default'));
+  // The browser session (cookie → server-side record); a store failure here is a 503.
+  app.use(createSessionMiddleware({ config, store, logger }));
+  app.use(rateLimit.admit());
   // Development only (refused in production): an in-process OIDC IdP keywarden reaches over HTTP.
   if (config.auth.devIdp.enabled) {
     const { createDevIdp, DEV_IDP_PATH } = await import('./auth/dev-idp/dev-idp.ts');
@@ -98,9 +103,6 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   }
   app.use(openApiRoutes());
   app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
-
-  // The browser session (cookie → server-side record); a store failure here is a 503.
-  app.use(createSessionMiddleware({ config, store, logger }));
 
   // Who is calling: CLI token (`Bearer kwcli_…`), bearer JWT, then guest token, then session
   // cookie (see authenticate.ts).

@@ -108,6 +108,55 @@ describe('rate limiting', () => {
   });
 });
 
+describe('RateLimit fields', () => {
+  it('describe the policy that refused, and on a passing request the policy closest to its limit', async () => {
+    // The issue this test pins: the 31st guest creation from one IP was refused by the guest
+    // group's limit but answered `RateLimit-Policy: "default";q=5000`.
+    const config = testConfig({
+      rateLimit: {
+        groups: {
+          default: { perIp: { points: 5_000, windowSeconds: 60 } },
+          guest: { perIp: { points: 3, windowSeconds: 600 } },
+        },
+      },
+    });
+    const logs = captureLogs();
+    const limits = createRateLimits({
+      config,
+      store: new MemoryStore(),
+      metrics: createMetrics({ collectProcessMetrics: false }),
+      audit: createAuditLog(logs.logger),
+    });
+    // The app's own order: the default group counted around the session read, then the route's group.
+    const app = express();
+    app.use(requestScope());
+    app.use(limits.start('default'));
+    app.use(limits.admit());
+    app.post('/identities/guest', limits('guest'), (_req, res) => {
+      res.status(201).json({});
+    });
+    app.get('/x', (_req, res) => {
+      res.json({});
+    });
+    app.use(errorHandler(logs.logger));
+    const answers = [];
+    for (let index = 0; index < 4; index += 1) answers.push(await request(app).post('/identities/guest'));
+    const [first, , third, refused] = answers;
+    assert.equal(first!.status, 201, JSON.stringify(first!.body));
+    assert.equal(first!.headers['ratelimit-policy'], '"guest";q=3;w=600', 'the tighter of default and guest');
+    assert.match(first!.headers.ratelimit ?? '', /^"guest";r=2;t=\d+$/);
+    assert.match(third!.headers.ratelimit ?? '', /^"guest";r=0;t=\d+$/);
+    assert.equal(refused!.status, 429);
+    assert.equal(refused!.headers['ratelimit-policy'], '"guest";q=3;w=600');
+    assert.match(refused!.headers.ratelimit ?? '', /^"guest";r=0;t=\d+$/);
+    const retryAfter = Number(refused!.headers['retry-after']);
+    assert.ok(retryAfter > 60 && retryAfter <= 600, `Retry-After ${retryAfter} is the guest window's`);
+
+    const other = await request(app).get('/x');
+    assert.equal(other.headers['ratelimit-policy'], '"default";q=5000;w=60', 'routes outside the group');
+  });
+});
+
 describe('rate limits shared through Redis', () => {
   let redis: RedisServer;
   const stores: RedisStore[] = [];

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as samlify from 'samlify';
 import { CliTokens } from '../src/auth/device/cli-tokens.ts';
 import { parseDomFromString, xpath } from '../src/auth/saml/saml-xml.ts';
-import { SESSION_KEY_PREFIX } from '../src/auth/session/session-store-adapter.ts';
+import { SESSION_KEY_PREFIX } from '../src/auth/session/session-middleware.ts';
 import { buildTestApp, type TestApp } from './support/app.ts';
 import { BrowserSession } from './support/browser-session.ts';
 import {

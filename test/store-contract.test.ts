@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisConfig } from '../src/config/schema.ts';
 import { redisSchema } from '../src/config/schema.ts';
 import { MemoryStore } from '../src/store/memory/memory-store.ts';
@@ -125,20 +124,39 @@ function storeContract(name: string, open: () => Promise<StateStore>) {
       assert.equal(await next.release(), true);
     });
 
-    it('counts rate-limit points and refuses past the limit', async () => {
+    it('counts rate-limit hits in a window that starts at the first hit', async () => {
       run += 1;
-      const limiter = store.rateLimiter({ keyPrefix: `rl-contract-${run}:`, points: 3, durationSeconds: 10 });
-      for (let index = 0; index < 3; index += 1) {
-        const result = await limiter.consume('client');
-        assert.equal(result.remainingPoints, 2 - index);
-      }
-      await assert.rejects(limiter.consume('client'), (error: unknown) => {
-        assert.ok(error instanceof RateLimiterRes);
-        assert.ok(error.msBeforeNext > 0 && error.msBeforeNext <= 10_000);
-        return true;
-      });
-      const other = await limiter.consume('another-client');
-      assert.equal(other.remainingPoints, 2);
+      const counter = key(`hits-${run}`);
+      const first = await store.hit(counter, 10_000);
+      assert.equal(first.count, 1);
+      assert.ok(first.resetInMs > 9_000 && first.resetInMs <= 10_000, `window left: ${first.resetInMs}`);
+      assert.equal((await store.hit(counter, 10_000)).count, 2);
+      const third = await store.hit(counter, 10_000);
+      assert.equal(third.count, 3);
+      assert.ok(third.resetInMs <= first.resetInMs, 'later hits do not extend the window');
+      assert.equal((await store.hit(key(`hits-other-${run}`), 10_000)).count, 1);
+    });
+
+    it('starts a new window once the old one ends', async () => {
+      run += 1;
+      const counter = key(`window-${run}`);
+      await store.hit(counter, 150);
+      await store.hit(counter, 150);
+      await sleep(220);
+      assert.equal((await store.hit(counter, 150)).count, 1);
+    });
+
+    it('sets only if present when asked, and never re-creates a deleted record', async () => {
+      run += 1;
+      const record = key(`xx-${run}`);
+      assert.equal(await store.set(record, 'v1', { onlyIfPresent: true }), false);
+      assert.equal(await store.get(record), null);
+      await store.set(record, 'v1', { ttlMs: 5_000 });
+      assert.equal(await store.set(record, 'v2', { onlyIfPresent: true, ttlMs: 5_000 }), true);
+      assert.equal(await store.get(record), 'v2');
+      await store.delete(record);
+      assert.equal(await store.set(record, 'v3', { onlyIfPresent: true }), false);
+      assert.equal(await store.get(record), null);
     });
 
     it('answers ping while reachable', async () => {

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { newSecretToken, sameSecret } from '../auth/secret-token.ts';
 
-declare module 'express-session' {
+declare module '../auth/session/session-data.ts' {
   interface SessionData {
     /** The portal's synchronizer token; a new session (every sign-in) gets a new one. */
     portalCsrf?: string;

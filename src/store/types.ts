@@ -1,5 +1,3 @@
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-
 /**
  * The narrow interface every piece of shared state goes through: sessions, rate-limit
  * counters, the credential cache, replay caches, guest and identity records, locks.
@@ -11,6 +9,11 @@ export interface SetOptions {
   ttlMs?: number;
   /** Only set the key when it does not exist yet (SET NX); `set` then answers whether it did. */
   onlyIfAbsent?: boolean;
+  /**
+   * Only set the key when it exists (SET XX); `set` then answers whether it did. A record
+   * deleted meanwhile (a revoked session, say) stays deleted instead of being re-created.
+   */
+  onlyIfPresent?: boolean;
 }
 
 export interface Lock {
@@ -19,16 +22,18 @@ export interface Lock {
   release(): Promise<boolean>;
 }
 
-export interface RateLimiterOptions {
-  keyPrefix: string;
-  points: number;
-  durationSeconds: number;
+/** A fixed-window counter after one hit (see `StateStore.hit`). */
+export interface WindowCount {
+  /** Hits in the current window, this one included. */
+  readonly count: number;
+  /** Milliseconds until the window ends and the count starts again from zero. */
+  readonly resetInMs: number;
 }
 
 export interface StateStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<string | null>;
-  /** Answers false only when `onlyIfAbsent` was set and the key existed. */
+  /** Answers false only when `onlyIfAbsent` (or `onlyIfPresent`) was set and the key existed (or did not). */
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   /** Atomically reads and deletes: the one-time use of a nonce, a state or a code. */
   take(key: string): Promise<string | null>;
@@ -36,6 +41,13 @@ export interface StateStore {
   delete(...keys: string[]): Promise<number>;
   /** Atomically adds `by` and answers the new value; the TTL is set when the key is created. */
   increment(key: string, by: number, ttlMs: number): Promise<number>;
+  /** Gives an existing key a new lifetime; answers false (and creates nothing) when it is missing. */
+  touch(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Counts one hit in a fixed window of `windowMs` that starts at the window's first hit (rate
+   * limits). One atomic step on the shared store, so the count holds across instances.
+   */
+  hit(key: string, windowMs: number): Promise<WindowCount>;
   /** Remaining lifetime in ms; null when the key is missing or never expires. */
   ttlMs(key: string): Promise<number | null>;
   /** Set members (an index such as subject → session ids); the TTL is refreshed on add. */
@@ -46,7 +58,6 @@ export interface StateStore {
   tryLock(key: string, ttlMs: number): Promise<Lock | null>;
   /** Fails when the backing service cannot be reached. */
   ping(): Promise<void>;
-  rateLimiter(options: RateLimiterOptions): RateLimiterAbstract;
   close(): Promise<void>;
 }
 

@@ -19,7 +19,7 @@ export interface OidcTransaction {
   expiresAt: number;
 }
 
-declare module 'express-session' {
+declare module '../session/session-data.ts' {
   interface SessionData {
     /** Pending OIDC sign-ins of this browser, keyed by `state`. */
     oidcLogins?: Record<string, OidcTransaction>;

@@ -2,8 +2,7 @@ import type { Request } from 'express';
 import type { Authenticator } from '../../http/middleware/authenticate.ts';
 import type { StateStore } from '../../store/types.ts';
 import type { Principal } from '../principal.ts';
-import { sessionContextOf } from './session-middleware.ts';
-import { SESSION_KEY_PREFIX } from './session-store-adapter.ts';
+import { SESSION_KEY_PREFIX, sessionContextOf } from './session-middleware.ts';
 
 /** IdP data kept on the server only; none of it is ever sent to the browser. */
 export interface IdpSessionData {
@@ -36,7 +35,7 @@ export interface SessionRecord {
   identityId?: string;
 }
 
-declare module 'express-session' {
+declare module './session-data.ts' {
   interface SessionData {
     auth?: SessionRecord;
   }
@@ -53,8 +52,8 @@ function promisify(run: (done: (error?: unknown) => void) => void): Promise<void
 }
 
 /**
- * Forgets the request's session object so that express-session neither sets a cookie nor
- * saves a record for this response: after a failure mid-login no half-made session may
+ * Forgets the request's session object so that the session middleware neither sets a cookie
+ * nor saves a record for this response: after a failure mid-login no half-made session may
  * reach the browser.
  */
 function dropSession(req: Request): void {
@@ -92,8 +91,8 @@ export async function establishSession(req: Request, record: NewSessionRecord): 
     const ttlMs = context.config.absoluteTimeoutMs;
     const sid = full.idp?.sid;
     await Promise.all([
-      context.store.addToSet(subjectIndexKey(full.provider, full.principal.subject), [req.sessionID], ttlMs),
-      sid ? context.store.addToSet(sidIndexKey(full.provider, sid), [req.sessionID], ttlMs) : undefined,
+      context.store.addToSet(subjectIndexKey(full.provider, full.principal.subject), [req.session.id], ttlMs),
+      sid ? context.store.addToSet(sidIndexKey(full.provider, sid), [req.session.id], ttlMs) : undefined,
     ]);
   } catch (error) {
     dropSession(req);
@@ -105,7 +104,7 @@ export async function establishSession(req: Request, record: NewSessionRecord): 
 export async function endSession(req: Request): Promise<void> {
   const context = sessionContextOf(req);
   const record = req.session?.auth;
-  const id = req.sessionID;
+  const id = req.session?.id;
   if (req.session) {
     await promisify((done) => req.session.destroy(done));
     dropSession(req);
@@ -158,11 +157,10 @@ export function sessionAuthenticator(
     async authenticate(req) {
       const record = req.session.auth;
       if (!record) return false;
-      const context = sessionContextOf(req);
       const now = Date.now();
-      // The idle timeout is the record's lifetime in the store (renewed on every response by
-      // the rolling cookie + touch), so an idle session is simply not found; the absolute one
-      // is checked here.
+      // The idle timeout is the record's lifetime in the store (renewed by the session
+      // middleware while the session is used), so an idle session is simply not found; the
+      // absolute one is checked here.
       if (record.absoluteExpiresAt <= now) {
         await endSession(req);
         return false;
@@ -171,8 +169,6 @@ export function sessionAuthenticator(
         await endSession(req);
         return false;
       }
-      // The idle renewal (rolling cookie) never reaches past the absolute end.
-      req.session.cookie.maxAge = Math.min(context.config.idleTimeoutMs, record.absoluteExpiresAt - now);
       req.scope.principal = record.principal;
       req.scope.authMethod = 'session';
       const identityId =

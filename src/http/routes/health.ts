@@ -7,7 +7,7 @@ export interface Lifecycle {
   draining: boolean;
 }
 
-/** Liveness, readiness and metrics: unauthenticated, unlimited, never cached. */
+/** Liveness, readiness and metrics: unauthenticated, unlimited, never cached (securityHeaders' default). */
 export function healthRoutes(deps: {
   store: StateStore;
   metrics: Metrics;
@@ -15,10 +15,6 @@ export function healthRoutes(deps: {
   metricsEnabled: boolean;
 }): Router {
   const router = Router();
-  router.use((_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -80,7 +80,7 @@ export function callerAuditFields(
 }
 
 /** `callerAuditFields` plus whatever a channel adds (the portal: channel and purpose). */
-export type VendAuditBase = CallerAuditFields & Record<string, unknown>;
+export type VendAuditBase = CallerAuditFields & Pick<AuditFields, 'channel' | 'purpose'>;
 
 /**
  * The metric and audit record of one credential vend, for /credentials and the portal alike.

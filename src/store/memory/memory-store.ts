@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-import type { Lock, RateLimiterOptions, SetOptions, StateStore } from '../types.ts';
+import type { Lock, SetOptions, StateStore, WindowCount } from '../types.ts';
 
 interface Entry {
   value: string | Set<string>;
@@ -51,6 +50,7 @@ export class MemoryStore implements StateStore {
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
     if (options.onlyIfAbsent && this.#live(key)) return false;
+    if (options.onlyIfPresent && !this.#live(key)) return false;
     this.#entries.set(key, { value, expiresAt: this.#expiry(options.ttlMs) });
     return true;
   }
@@ -75,6 +75,18 @@ export class MemoryStore implements StateStore {
     const next = current + by;
     this.#entries.set(key, { value: String(next), expiresAt: entry ? entry.expiresAt : this.#expiry(ttlMs) });
     return next;
+  }
+
+  async touch(key: string, ttlMs: number): Promise<boolean> {
+    const entry = this.#live(key);
+    if (!entry) return false;
+    entry.expiresAt = this.#expiry(ttlMs);
+    return true;
+  }
+
+  async hit(key: string, windowMs: number): Promise<WindowCount> {
+    const count = await this.increment(key, 1, windowMs);
+    return { count, resetInMs: (await this.ttlMs(key)) ?? windowMs };
   }
 
   async ttlMs(key: string): Promise<number | null> {
@@ -116,14 +128,6 @@ export class MemoryStore implements StateStore {
   }
 
   async ping(): Promise<void> {}
-
-  rateLimiter(options: RateLimiterOptions): RateLimiterMemory {
-    return new RateLimiterMemory({
-      keyPrefix: options.keyPrefix,
-      points: options.points,
-      duration: options.durationSeconds,
-    });
-  }
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { createClient, createCluster, createSentinel } from 'redis';
+import { createHash, randomBytes } from 'node:crypto';
+import { createClient, createCluster, createSentinel } from '@redis/client';
 import type { RedisConfig } from '../../config/schema.ts';
 import { boundedStoreCall } from '../bounded-call.ts';
-import type { Lock, RateLimiterOptions, SetOptions, StateStore } from '../types.ts';
+import { DeadlineWatch } from '../deadline-watch.ts';
+import type { Lock, SetOptions, StateStore, WindowCount } from '../types.ts';
 import { StoreUnavailableError } from '../types.ts';
 
 /**
@@ -21,6 +21,7 @@ interface RedisCommands {
   sRem(key: string, members: string[]): Promise<number>;
   pExpire(key: string, ms: number): Promise<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): void;
@@ -28,12 +29,31 @@ interface RedisCommands {
   isReady?: boolean;
 }
 
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+/** A Lua script, sent by its SHA-1 (EVALSHA) and by its text only when Redis does not know it yet. */
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const RELEASE_LOCK = script(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
+);
 // INCRBY, then give the key its lifetime only if it has none, so a counter's window starts at its first hit.
-const INCREMENT_WITH_TTL = `local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+const INCREMENT_WITH_TTL = script(`local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return v`;
-const ADD_TO_SET = `redis.call('SADD', KEYS[1], unpack(ARGV, 2)) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1`;
+return v`);
+// One rate-limit hit: the count and what is left of the window (which starts at the first hit).
+const HIT = script(`local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
+return {count, ttl}`);
+const ADD_TO_SET = script(
+  `redis.call('SADD', KEYS[1], unpack(ARGV, 2)) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1`,
+);
 
 export interface RedisStoreOptions {
   onError?: (error: Error) => void;
@@ -56,8 +76,11 @@ function buildClient(config: RedisConfig): RedisCommands {
     ...(config.password ? { password: config.password } : {}),
   };
   // Commands fail at once while disconnected instead of queueing: a request that needs
-  // state gets a quick 503 rather than hanging until Redis comes back.
-  const common = { ...auth, socket, disableOfflineQueue: true };
+  // state gets a quick 503 rather than hanging until Redis comes back. node-redis's own
+  // per-command timeout is off: it arms an AbortSignal.timeout per command, which costs more
+  // CPU than the command; RedisStore bounds every call with one DeadlineWatch instead.
+  const commandOptions = { timeout: 0 };
+  const common = { ...auth, socket, disableOfflineQueue: true, commandOptions };
   switch (config.mode) {
     case 'cluster':
       return createCluster({
@@ -65,12 +88,14 @@ function buildClient(config: RedisConfig): RedisCommands {
           socket: { host: node.host, port: node.port },
         })),
         defaults: common,
+        commandOptions,
       }) as unknown as RedisCommands;
     case 'sentinel':
       return createSentinel({
         name: config.sentinel!.masterName,
         sentinelRootNodes: config.sentinel!.sentinels.map((node) => ({ host: node.host, port: node.port })),
         nodeClientOptions: common,
+        commandOptions,
       }) as unknown as RedisCommands;
     default:
       return createClient({ url: config.url, ...common }) as unknown as RedisCommands;
@@ -83,12 +108,14 @@ export class RedisStore implements StateStore {
   readonly #client: RedisCommands;
   readonly #config: RedisConfig;
   readonly #prefix: string;
+  readonly #deadlines: DeadlineWatch;
   #closed = false;
 
   constructor(config: RedisConfig, options: RedisStoreOptions = {}) {
     this.#config = config;
     this.#prefix = config.keyPrefix;
     this.#client = buildClient(config);
+    this.#deadlines = new DeadlineWatch(config.commandTimeoutMs);
     // Without a listener node-redis rethrows socket errors and the process dies.
     this.#client.on('error', (error) => options.onError?.(error));
   }
@@ -113,9 +140,24 @@ export class RedisStore implements StateStore {
   /** Every command is bounded by the command timeout and fails as StoreUnavailableError. */
   #run<T>(what: string, command: (client: RedisCommands) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('store is closed'));
-    return boundedStoreCall(() => command(this.#client), {
-      what: `redis ${what}`,
-      timeoutMs: this.#config.commandTimeoutMs,
+    let running: Promise<T>;
+    try {
+      running = command(this.#client);
+    } catch (error) {
+      return Promise.reject(new StoreUnavailableError(`redis ${what} failed`, { cause: error }));
+    }
+    return this.#deadlines.bound(`redis ${what}`, running);
+  }
+
+  /** EVALSHA, falling back to EVAL once when Redis has not seen the script (after a restart, say). */
+  #script(what: string, lua: Script, keys: string[], args: string[]): Promise<unknown> {
+    return this.#run(what, async (client) => {
+      try {
+        return await client.evalSha(lua.sha, { keys, arguments: args });
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return client.eval(lua.source, { keys, arguments: args });
+      }
     });
   }
 
@@ -132,6 +174,7 @@ export class RedisStore implements StateStore {
     if (options.ttlMs !== undefined)
       flags.expiration = { type: 'PX', value: Math.max(1, Math.ceil(options.ttlMs)) };
     if (options.onlyIfAbsent) flags.condition = 'NX';
+    else if (options.onlyIfPresent) flags.condition = 'XX';
     const reply = await this.#run('SET', (client) => client.set(this.#key(key), value, flags));
     return reply === 'OK';
   }
@@ -150,13 +193,30 @@ export class RedisStore implements StateStore {
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
-    const reply = await this.#run('INCRBY', (client) =>
-      client.eval(INCREMENT_WITH_TTL, {
-        keys: [this.#key(key)],
-        arguments: [String(by), String(Math.ceil(ttlMs))],
-      }),
+    const reply = await this.#script(
+      'INCRBY',
+      INCREMENT_WITH_TTL,
+      [this.#key(key)],
+      [String(by), String(Math.ceil(ttlMs))],
     );
     return Number(reply);
+  }
+
+  async touch(key: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.#run('PEXPIRE', (client) =>
+      client.pExpire(this.#key(key), Math.max(1, Math.ceil(ttlMs))),
+    );
+    return reply === 1;
+  }
+
+  async hit(key: string, windowMs: number): Promise<WindowCount> {
+    const reply = (await this.#script(
+      'rate-limit hit',
+      HIT,
+      [this.#key(key)],
+      [String(Math.ceil(windowMs))],
+    )) as [number, number];
+    return { count: Number(reply[0]), resetInMs: Number(reply[1]) };
   }
 
   async ttlMs(key: string): Promise<number | null> {
@@ -166,9 +226,7 @@ export class RedisStore implements StateStore {
 
   async addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void> {
     if (members.length === 0) return;
-    await this.#run('SADD', (client) =>
-      client.eval(ADD_TO_SET, { keys: [this.#key(key)], arguments: [String(Math.ceil(ttlMs)), ...members] }),
-    );
+    await this.#script('SADD', ADD_TO_SET, [this.#key(key)], [String(Math.ceil(ttlMs)), ...members]);
   }
 
   setMembers(key: string): Promise<string[]> {
@@ -187,27 +245,13 @@ export class RedisStore implements StateStore {
       key,
       // Compare-and-delete in one script: a holder whose lock expired must not free the next holder's.
       release: async () =>
-        Number(
-          await this.#run('EVAL', (client) =>
-            client.eval(RELEASE_LOCK, { keys: [this.#key(key)], arguments: [token] }),
-          ),
-        ) === 1,
+        Number(await this.#script('lock release', RELEASE_LOCK, [this.#key(key)], [token])) === 1,
     };
   }
 
   async ping(): Promise<void> {
     // A keyed read reaches a master in every mode (a cluster has no keyless PING of its own).
     await this.get('readyz');
-  }
-
-  rateLimiter(options: RateLimiterOptions): RateLimiterRedis {
-    return new RateLimiterRedis({
-      storeClient: this.#client,
-      useRedisPackage: true,
-      keyPrefix: this.#prefix + options.keyPrefix,
-      points: options.points,
-      duration: options.durationSeconds,
-    });
   }
 
   async close(): Promise<void> {
