@@ -125,13 +125,17 @@ export class CredentialBroker {
     const guestIdentityId = isGuest ? (request.identityId ?? principal.subject) : undefined;
     const render = (identityId: string) =>
       scope ? this.#renderScope(scope.policy, principal, identityId) : undefined;
-    render(guestIdentityId ?? PROBE_IDENTITY);
+    // Refuses claims that cannot be placed in the scope before anything is asked of AWS. A
+    // cached answer needs no check: its key holds the claims, the template and the variable
+    // bound, and it was only stored after this very check passed.
+    const probe = () => render(guestIdentityId ?? PROBE_IDENTITY);
 
     if (
       !isGuest &&
       request.guestIdentityId &&
       !(await this.#deps.identities.guestLinkSettled(request.guestIdentityId))
     ) {
+      probe();
       // The first request after a guest signs in links the login to the guest identity,
       // even when credentials for the user are already cached from another device.
       await this.#deps.identities.openIdTokenForUser(principal, {
@@ -151,6 +155,7 @@ export class CredentialBroker {
       durationSeconds,
     );
     const vend = async (): Promise<CachedCredentials> => {
+      probe();
       if (guestIdentityId) {
         if (aws.pool.flow === 'enhanced') {
           const credentials = await getCredentialsForIdentity(this.#deps.clients, this.#aws, {
@@ -244,7 +249,7 @@ export class CredentialBroker {
     const owner = guestIdentityId ? `guest:${guestIdentityId}` : `user:${developerUserIdentifier(principal)}`;
     const claims = Object.entries(principal.claims).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const material = JSON.stringify([
-      'v1',
+      'v2',
       this.#deps.aws.pool.identityPoolId,
       this.#deps.aws.pool.flow,
       owner,
@@ -252,6 +257,7 @@ export class CredentialBroker {
       roleArn,
       scopeName ?? null,
       scopePolicy ?? null,
+      this.#deps.config.maxVariableLength,
       durationSeconds,
       claims,
     ]);

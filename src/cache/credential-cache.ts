@@ -45,6 +45,8 @@ export interface CredentialCacheDeps {
   now?: () => number;
 }
 
+const MAX_OPENED = 2_000;
+
 /**
  * The credential cache: encrypted entries in the shared store, expiring `minRemainingSeconds`
  * before the credentials do, so nothing with less left is ever handed out.
@@ -58,6 +60,12 @@ export class CredentialCache {
   readonly #now: () => number;
   readonly #inflight = new Map<string, Promise<CacheResult>>();
   readonly #refreshing = new Set<string>();
+  /**
+   * The last entries this process opened, with the sealed text they came from. The store stays
+   * the source of truth (every lookup reads it); when it answers the same sealed text again,
+   * the AES-GCM open and the parse are skipped. Bounded; the oldest is forgotten first.
+   */
+  readonly #opened = new Map<string, { sealed: string; value: CachedCredentials }>();
 
   constructor(deps: CredentialCacheDeps) {
     this.#deps = deps;
@@ -102,6 +110,17 @@ export class CredentialCache {
   async #read(key: string): Promise<CachedCredentials | undefined> {
     const sealed = await this.#deps.store.get(key);
     if (sealed === null) return undefined;
+    const opened = this.#opened.get(key);
+    if (opened?.sealed === sealed) return this.#usable(opened.value) ? opened.value : undefined;
+    const value = this.#open(key, sealed);
+    if (value) {
+      if (this.#opened.size >= MAX_OPENED) this.#opened.delete(this.#opened.keys().next().value!);
+      this.#opened.set(key, { sealed, value });
+    }
+    return value && this.#usable(value) ? value : undefined;
+  }
+
+  #open(key: string, sealed: string): CachedCredentials | undefined {
     const plaintext = this.#deps.keyRing.decrypt(sealed, key);
     if (plaintext === undefined) {
       // A key that left the ring, or tampering: either way a miss, never an error.
@@ -121,7 +140,7 @@ export class CredentialCache {
         expiration: new Date(entry.expiration),
       },
     };
-    return this.#usable(value) ? value : undefined;
+    return value;
   }
 
   async #write(key: string, value: CachedCredentials): Promise<void> {

@@ -119,6 +119,9 @@ function checkTokenType(issuer: TrustedIssuer, typ: unknown, payload: JWTPayload
   }
 }
 
+const MAX_CACHED = 10_000;
+const MAX_CACHED_MS = 5 * 60_000;
+
 export function createBearerTokenVerifier(deps: {
   config: BearerConfig;
   logger: Logger;
@@ -163,8 +166,43 @@ export function createBearerTokenVerifier(deps: {
     return { issuer, typ };
   }
 
+  /**
+   * Tokens that verified, kept until they expire (or `MAX_CACHED_MS`, so a key withdrawn from
+   * an issuer's JWKS stops being honoured within minutes, as jose's own JWKS cache would). A
+   * mobile app sends the same token on every call for its whole lifetime; checking its
+   * signature once instead of per request saves an RSA or ECDSA verification each time.
+   * Bounded: past `MAX_CACHED` tokens the oldest is forgotten (and simply verified again).
+   */
+  const verified = new Map<string, { result: VerifiedBearerToken; validUntilMs: number }>();
+
+  function remember(token: string, issuer: TrustedIssuer, payload: JWTPayload, result: VerifiedBearerToken) {
+    const { clockToleranceSeconds, maxTokenAgeSeconds } = issuer.config;
+    let validUntilMs = Math.min(
+      (result.expiresAt.getTime() / 1000 + clockToleranceSeconds) * 1000,
+      Date.now() + MAX_CACHED_MS,
+    );
+    if (maxTokenAgeSeconds !== undefined && typeof payload.iat === 'number') {
+      validUntilMs = Math.min(
+        validUntilMs,
+        (payload.iat + maxTokenAgeSeconds + clockToleranceSeconds) * 1000,
+      );
+    }
+    if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value!);
+    Object.freeze(result.principal.claims);
+    verified.set(token, {
+      result: Object.freeze({ ...result, principal: Object.freeze(result.principal) }),
+      validUntilMs,
+    });
+  }
+
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        // jose's rule for exp (with the clock tolerance) and maxTokenAge, applied to the cached token.
+        if (Date.now() < known.validUntilMs) return known.result;
+        verified.delete(token);
+      }
       const { issuer, typ } = route(token);
       const { config, name } = issuer;
       let payload: JWTPayload;
@@ -194,13 +232,15 @@ export function createBearerTokenVerifier(deps: {
       checkTokenType(issuer, typ, payload);
       const principal = principalFromClaims(name, config, payload);
       if (!principal) throw new InvalidTokenError('The token subject claim is missing or empty', name);
-      return {
+      const result: VerifiedBearerToken = {
         principal,
         issuerName: name,
         tokenType: config.tokenType,
         // requiredClaims made exp present and jwtVerify checked it is a number.
         expiresAt: new Date((payload.exp ?? 0) * 1000),
       };
+      remember(token, issuer, payload, result);
+      return result;
     },
   };
 }
