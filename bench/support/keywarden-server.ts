@@ -1,0 +1,25 @@
+/**
+ * keywarden as the benchmark runs it: the production app (createApp) on a real Redis, with
+ * the logger at `info` writing to stdout (which the runner discards), metrics and rate limits
+ * on. Configuration comes from the runner as JSON in KEYWARDEN_BENCH_OVERRIDES, layered over
+ * NODE_ENV=test defaults by the real loader; AWS service credentials come from the standard
+ * environment variables, as in production. Reports its port over IPC.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createStore } from '../../src/store/create-store.ts';
+
+const overrides = JSON.parse(process.env.KEYWARDEN_BENCH_OVERRIDES ?? '{}') as Record<string, unknown>;
+const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides });
+const logger = createLogger({ level: config.log.level });
+const store = await createStore(config.store, logger);
+const app = await createApp({ config, store, logger });
+const server = createServer(app);
+server.keepAliveTimeout = config.server.keepAliveTimeoutMs;
+server.listen(config.server.port, '127.0.0.1', () => {
+  process.send?.({ port: (server.address() as AddressInfo).port });
+});
+process.on('disconnect', () => process.exit(0));
