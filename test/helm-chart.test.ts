@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { readEnvLayer } from '../src/config/load.ts';
+import { configSchema } from '../src/config/schema.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -265,13 +267,17 @@ describe('templates', () => {
 
   it('set only KEYWARDEN_* variables the app config loader knows', () => {
     // The loader maps every KEYWARDEN_* variable onto a (strict) config key, so a helper
-    // variable with that prefix would make the app refuse to start.
-    const known = new Set(['KEYWARDEN_CONFIG', 'KEYWARDEN_STORE__REDIS__PASSWORD']);
+    // variable with that prefix would make the app refuse to start. Ask the loader itself.
     const used = new Set([...templates.values()].flatMap((t) => t.match(/\bKEYWARDEN_[A-Z0-9_]+/g) ?? []));
-    assert.deepEqual(
-      [...used].filter((name) => !known.has(name)),
-      [],
-    );
+    used.delete('KEYWARDEN_CONFIG');
+    assert.ok(used.has('KEYWARDEN_SERVER__DRAIN_DELAY_MS'));
+    const unknown = [...used].filter((name) => {
+      const problems: string[] = [];
+      const layer = readEnvLayer({ [name]: '5000' }, problems);
+      const parsed = configSchema.safeParse(layer);
+      return parsed.success ? false : parsed.error.issues.some((issue) => issue.code === 'unrecognized_keys');
+    });
+    assert.deepEqual(unknown, []);
   });
 
   it('have balanced template blocks', () => {
@@ -314,7 +320,7 @@ describe('templates', () => {
       /checksum\/config: \{\{ include \(print \$\.Template\.BasePath "\/configmap\.yaml"\) \. \| sha256sum \}\}/,
     );
     assert.match(d, /if not \.Values\.autoscaling\.enabled \}\}\n\s+replicas:/);
-    assert.match(d, /preStop:/);
+    assert.match(d, /name: KEYWARDEN_SERVER__DRAIN_DELAY_MS/);
     assert.match(d, /terminationGracePeriodSeconds:/);
     assert.match(d, /name: NODE_ENV\n\s+value: production/);
     assert.match(d, /name: KEYWARDEN_CONFIG/);
@@ -322,13 +328,13 @@ describe('templates', () => {
     assert.equal(obj(obj(values.strategy).rollingUpdate).maxUnavailable, 0);
   });
 
-  it('default grace period outlasts preStop sleep plus the app shutdown grace', () => {
+  it('default grace period outlasts the drain delay plus the app shutdown grace', () => {
     const server = isObject(obj(values.config).server) ? obj(obj(values.config).server) : {};
     const appGraceMs = typeof server.shutdownGraceMs === 'number' ? server.shutdownGraceMs : 10000;
     const tgps = values.terminationGracePeriodSeconds as number;
-    const preStop = values.preStopSleepSeconds as number;
-    assert.ok(preStop > 0, 'a preStop sleep is needed for endpoint deregistration');
-    assert.ok(tgps * 1000 > preStop * 1000 + appGraceMs, `${tgps}s <= ${preStop}s + ${appGraceMs}ms`);
+    const delay = values.drainDelaySeconds as number;
+    assert.ok(delay > 0, 'a drain delay lets Services and load balancers deregister the pod first');
+    assert.ok(tgps * 1000 > delay * 1000 + appGraceMs, `${tgps}s <= ${delay}s + ${appGraceMs}ms`);
   });
 
   it('defaults to a hardened pod', () => {
@@ -619,7 +625,14 @@ describe('helm render', () => {
     assert.equal(none.KEYWARDEN_STORE__REDIS__PASSWORD, undefined);
   });
 
-  it('refuses a grace period shorter than preStop + app shutdown grace', () => {
-    assert.throws(() => render({ terminationGracePeriodSeconds: 12 }), /terminationGracePeriodSeconds/);
+  it('passes the drain delay to the app, and refuses a grace period shorter than delay + app shutdown grace', () => {
+    const deploy = kind(render({ drainDelaySeconds: 7 }), 'Deployment')!;
+    const pod = obj(obj(deploy.spec).template);
+    const container = obj((obj(pod.spec).containers as Json[])[0]);
+    assert.equal(envOf([deploy]).KEYWARDEN_SERVER__DRAIN_DELAY_MS, '7000');
+    assert.equal(container.lifecycle, undefined, 'no preStop sleep: the app serves through the delay itself');
+    assert.equal(obj(pod.spec).terminationGracePeriodSeconds, 30);
+    assert.throws(() => render({ terminationGracePeriodSeconds: 15 }), /terminationGracePeriodSeconds/);
+    assert.doesNotThrow(() => render({ terminationGracePeriodSeconds: 16 }));
   });
 });
