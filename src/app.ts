@@ -20,6 +20,7 @@ import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { createRateLimits } from './http/middleware/rate-limit.ts';
 import { requestScope } from './http/middleware/request-id.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { brandRoutes } from './http/routes/brand-assets.ts';
 import { credentialRoutes } from './http/routes/credentials.ts';
 import { guestRoutes } from './http/routes/guest.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
@@ -88,6 +89,8 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use(httpMetrics(metrics));
   app.use(helmet());
   app.use(healthRoutes({ store, metrics, lifecycle, metricsEnabled: config.metrics.enabled }));
+  // The favicon and the portal's logo: fixed files, ahead of rate limits and sessions.
+  app.use(brandRoutes(config.portal));
 
   app.use(corsPolicy(config.cors));
   app.use(rateLimit('default'));

@@ -86,6 +86,39 @@ function upstreamNames(error: unknown): { upstream?: string; upstreamCause?: str
 }
 
 /**
+ * One line per failed request, by severity. A 503 is a dependency that is down or throttling
+ * (Redis, AWS, an IdP, a JWKS): an expected outage, answered with Retry-After, so one warn line
+ * naming it and no stack. Stacks are for real 500s, where they are what someone will need.
+ */
+export function logRequestFailure(
+  logger: Logger,
+  requestId: string | undefined,
+  problem: KeywardenError,
+  error: unknown,
+): void {
+  if (problem.status === 503) {
+    logger.warn(
+      {
+        requestId,
+        code: problem.code,
+        status: problem.status,
+        // The message a 503 carries is the one clients see: which dependency, never its text.
+        detail: problem.message,
+        ...upstreamNames(problem.cause ?? error),
+      },
+      'request failed: dependency unavailable',
+    );
+  } else if (problem.status >= 500) {
+    logger.error(
+      { requestId, code: problem.code, status: problem.status, err: loggableCause(problem.cause ?? error) },
+      'request failed',
+    );
+  } else {
+    logger.debug({ requestId, code: problem.code, status: problem.status }, 'request refused');
+  }
+}
+
+/**
  * The single place that turns errors into RFC 9457 problem documents. Clients see the
  * status, a stable `code` and a generic message for 5xx; the log keeps the detail.
  */
@@ -97,29 +130,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const problem = toKeywardenError(error);
     const requestId = req.scope?.requestId;
-    if (problem.status === 503) {
-      // A dependency that is down or throttling (Redis, AWS, an IdP, a JWKS) is an expected
-      // outage, answered with Retry-After: one warn line naming it, no stack. Stacks are for
-      // real 500s, where they are what someone will need.
-      logger.warn(
-        {
-          requestId,
-          code: problem.code,
-          status: problem.status,
-          // The message a 503 carries is the one clients see: which dependency, never its text.
-          detail: problem.message,
-          ...upstreamNames(problem.cause ?? error),
-        },
-        'request failed: dependency unavailable',
-      );
-    } else if (problem.status >= 500) {
-      logger.error(
-        { requestId, code: problem.code, status: problem.status, err: loggableCause(problem.cause ?? error) },
-        'request failed',
-      );
-    } else {
-      logger.debug({ requestId, code: problem.code, status: problem.status }, 'request refused');
-    }
+    logRequestFailure(logger, requestId, problem, error);
 
     const title = STATUS_CODES[problem.status] ?? 'Error';
     const detail = problem.expose ? problem.message : 'An internal error occurred.';
