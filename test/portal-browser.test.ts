@@ -78,7 +78,10 @@ describe('portal in a real browser', () => {
       assert.equal(await page.getByText('Auditor').count(), 0, 'a role of another group is not shown');
       assert.match((await page.locator('header').textContent()) ?? '', /Signed in as Alice Admin/);
       // The header shows the product's name and its mark, an image from this origin (the CSP allows no other).
-      assert.match((await page.locator('header .brand').textContent()) ?? '', /^keywarden\s+Example Corp AWS$/);
+      assert.match(
+        (await page.locator('header .brand').textContent()) ?? '',
+        /^keywarden\s+Example Corp AWS$/,
+      );
       assert.equal(
         await page
           .locator('header .brand img')
