@@ -19,6 +19,7 @@ import { requestScope } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
 import { securityHeaders } from './http/middleware/security-headers.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { brandRoutes } from './http/routes/brand-assets.ts';
 import { credentialRoutes } from './http/routes/credentials.ts';
 import { guestRoutes } from './http/routes/guest.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
@@ -88,6 +89,8 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use(requestLog({ logger, metrics }));
   app.use(securityHeaders());
   app.use(healthRoutes({ store, metrics, lifecycle, metricsEnabled: config.metrics.enabled }));
+  // The favicon and the portal's logo: fixed files, ahead of rate limits and sessions.
+  app.use(brandRoutes(config.portal));
 
   app.use(corsPolicy(config.cors));
   // The default per-IP limit is counted while the browser session is read (one round trip to

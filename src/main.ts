@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
-import type { Socket } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { gracefulShutdown } from './http/graceful-shutdown.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { presignConfinementWarnings } from './presign/scope-confinement.ts';
@@ -9,8 +9,8 @@ import { createStore } from './store/create-store.ts';
 
 /**
  * Start-up: validate config, connect the store, then listen. Shutdown on SIGTERM/SIGINT:
- * report not-ready, stop accepting, let in-flight requests finish within the grace period,
- * close the store, exit 0.
+ * drain the server without resetting a request (src/http/graceful-shutdown.ts), close the
+ * store, exit 0.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -37,11 +37,16 @@ async function main(): Promise<void> {
   const server = createServer(app);
   server.requestTimeout = config.server.requestTimeoutMs;
   server.keepAliveTimeout = config.server.keepAliveTimeoutMs;
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+  const shutdown = gracefulShutdown(
+    server,
+    lifecycle,
+    {
+      drainDelayMs: config.server.drainDelayMs,
+      graceMs: config.server.shutdownGraceMs,
+      keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+    },
+    logger,
+  );
 
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const address = server.address();
@@ -56,31 +61,14 @@ async function main(): Promise<void> {
     );
   }
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    lifecycle.draining = true;
-    logger.info(
-      { signal, graceMs: config.server.shutdownGraceMs },
-      'shutting down: draining in-flight requests',
-    );
-    const deadline = setTimeout(() => {
-      logger.warn({ open: sockets.size }, 'grace period over: closing remaining connections');
-      for (const socket of sockets) socket.destroy();
-    }, config.server.shutdownGraceMs);
-    deadline.unref();
-    server.close(async () => {
-      clearTimeout(deadline);
-      await store.close().catch(() => undefined);
-      logger.info('stopped');
-      logger.flush(() => process.exit(0));
-    });
-    // Idle keep-alive connections would hold close() open until they time out.
-    server.closeIdleConnections();
+  const stop = async (signal: string) => {
+    await shutdown.drain(signal);
+    await store.close().catch(() => undefined);
+    logger.info('stopped');
+    logger.flush(() => process.exit(0));
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 await main();

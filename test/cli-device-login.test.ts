@@ -20,7 +20,7 @@ import { type RedisServer, startRedis } from './support/redis-server.ts';
  * tokens live in a real Redis, as in production.
  */
 
-const CLI = path.resolve(import.meta.dirname, '../bin/keywarden.ts');
+const CLI = path.resolve(import.meta.dirname, '../src/cli/keywarden.ts');
 const run = promisify(execFile);
 
 let stack: PortalStack;

@@ -1,23 +1,15 @@
 // Packaging checks for the Dockerfile and the helm chart in helm/keywarden.
 //
-// helm is usually not installed where this runs, so the core checks are static:
-// values.yaml is validated against values.schema.json with ajv (draft-07), every
-// `.Values.x.y` path used by the templates must exist in values.yaml, Chart.yaml
-// and the Dockerfile are inspected. When a helm binary is available (HELM_BIN or
-// `helm` on PATH) the chart is additionally linted and rendered.
+// Static checks: values.yaml is validated against values.schema.json with ajv (draft-07),
+// every `.Values.x.y` path used by the templates must exist in values.yaml, Chart.yaml and
+// the Dockerfile are inspected. Then a real helm binary (HELM_BIN; `bash .ci/run` installs
+// one) lints, renders and dry-run-installs the chart exactly as shipped: no copy, no stub
+// subchart, nothing fetched. (A real `helm install` needs a cluster; `--dry-run=client` runs
+// everything short of talking to one.)
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -25,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { readEnvLayer } from '../src/config/load.ts';
+import { configSchema } from '../src/config/schema.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -83,7 +77,6 @@ function obj(v: Json | undefined): JsonObject {
 const FREE_FORM = new Set([
   'config',
   'global',
-  'redis',
   'podAnnotations',
   'podLabels',
   'resources',
@@ -240,7 +233,7 @@ describe('values.schema.json', () => {
     ['a secretFiles entry without key', (v) => (v.secretFiles = [{ envVar: 'KEYWARDEN_X_FILE' }])],
     ['a non-redis externalRedis.url', (v) => (obj(v.externalRedis).url = 'http://redis:6379')],
     ['a malformed IRSA role ARN', (v) => (obj(v.serviceAccount).roleArn = 'keywarden-role')],
-    ['redis without enabled', (v) => delete obj(v.redis).enabled],
+    ['a redis key (no Redis is bundled)', (v) => (v.redis = { enabled: true })],
     ['autoscaling CPU target above 100', (v) => (obj(v.autoscaling).targetCPUUtilizationPercentage = 150)],
     ['a bad PDB maxUnavailable', (v) => (obj(v.podDisruptionBudget).maxUnavailable = 'half')],
     ['an unknown networkPolicy.egress key', (v) => (obj(obj(v.networkPolicy).egress).https = true)],
@@ -274,13 +267,17 @@ describe('templates', () => {
 
   it('set only KEYWARDEN_* variables the app config loader knows', () => {
     // The loader maps every KEYWARDEN_* variable onto a (strict) config key, so a helper
-    // variable with that prefix would make the app refuse to start.
-    const known = new Set(['KEYWARDEN_CONFIG', 'KEYWARDEN_STORE__REDIS__PASSWORD']);
+    // variable with that prefix would make the app refuse to start. Ask the loader itself.
     const used = new Set([...templates.values()].flatMap((t) => t.match(/\bKEYWARDEN_[A-Z0-9_]+/g) ?? []));
-    assert.deepEqual(
-      [...used].filter((name) => !known.has(name)),
-      [],
-    );
+    used.delete('KEYWARDEN_CONFIG');
+    assert.ok(used.has('KEYWARDEN_SERVER__DRAIN_DELAY_MS'));
+    const unknown = [...used].filter((name) => {
+      const problems: string[] = [];
+      const layer = readEnvLayer({ [name]: '5000' }, problems);
+      const parsed = configSchema.safeParse(layer);
+      return parsed.success ? false : parsed.error.issues.some((issue) => issue.code === 'unrecognized_keys');
+    });
+    assert.deepEqual(unknown, []);
   });
 
   it('have balanced template blocks', () => {
@@ -323,7 +320,7 @@ describe('templates', () => {
       /checksum\/config: \{\{ include \(print \$\.Template\.BasePath "\/configmap\.yaml"\) \. \| sha256sum \}\}/,
     );
     assert.match(d, /if not \.Values\.autoscaling\.enabled \}\}\n\s+replicas:/);
-    assert.match(d, /preStop:/);
+    assert.match(d, /name: KEYWARDEN_SERVER__DRAIN_DELAY_MS/);
     assert.match(d, /terminationGracePeriodSeconds:/);
     assert.match(d, /name: NODE_ENV\n\s+value: production/);
     assert.match(d, /name: KEYWARDEN_CONFIG/);
@@ -331,13 +328,13 @@ describe('templates', () => {
     assert.equal(obj(obj(values.strategy).rollingUpdate).maxUnavailable, 0);
   });
 
-  it('default grace period outlasts preStop sleep plus the app shutdown grace', () => {
+  it('default grace period outlasts the drain delay plus the app shutdown grace', () => {
     const server = isObject(obj(values.config).server) ? obj(obj(values.config).server) : {};
     const appGraceMs = typeof server.shutdownGraceMs === 'number' ? server.shutdownGraceMs : 10000;
     const tgps = values.terminationGracePeriodSeconds as number;
-    const preStop = values.preStopSleepSeconds as number;
-    assert.ok(preStop > 0, 'a preStop sleep is needed for endpoint deregistration');
-    assert.ok(tgps * 1000 > preStop * 1000 + appGraceMs, `${tgps}s <= ${preStop}s + ${appGraceMs}ms`);
+    const delay = values.drainDelaySeconds as number;
+    assert.ok(delay > 0, 'a drain delay lets Services and load balancers deregister the pod first');
+    assert.ok(tgps * 1000 > delay * 1000 + appGraceMs, `${tgps}s <= ${delay}s + ${appGraceMs}ms`);
   });
 
   it('defaults to a hardened pod', () => {
@@ -356,7 +353,6 @@ describe('templates', () => {
     assert.equal(obj(obj(values.readinessProbe).httpGet).path, '/readyz');
     assert.equal(obj(obj(values.startupProbe).httpGet).path, '/healthz');
     assert.equal(obj(values.serviceMonitor).enabled, false);
-    assert.equal(obj(values.redis).enabled, false);
   });
 });
 
@@ -374,13 +370,10 @@ describe('Chart.yaml', () => {
     assert.equal(chart.appVersion, pkg.version);
   });
 
-  it('declares the optional redis dependency behind redis.enabled', () => {
-    const deps = chart.dependencies as JsonObject[];
-    const redis = deps.find((d) => d.name === 'redis');
-    assert.ok(redis, 'redis dependency declared');
-    assert.equal(redis.condition, 'redis.enabled');
-    assert.equal(typeof redis.repository, 'string');
-    assert.equal(obj(values.redis).enabled, false);
+  it('declares no dependencies, so nothing is fetched to render or install it', () => {
+    assert.equal(chart.dependencies, undefined);
+    assert.ok(!existsSync(join(chartDir, 'charts')), 'no vendored subcharts either');
+    assert.ok(!existsSync(join(chartDir, 'Chart.lock')));
   });
 });
 
@@ -485,31 +478,77 @@ describe('helm render', () => {
     assert.ok(helm, 'no helm found: run `bash .ci/run` once, or set HELM_BIN');
   });
 
+  function helmRun(args: string[]): string {
+    return execFileSync(helm!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  function parseManifests(out: string): JsonObject[] {
+    return parseAllDocuments(out)
+      .map((d) => d.toJS() as JsonObject | null)
+      .filter((d): d is JsonObject => d !== null);
+  }
+
+  /** `helm template` of the chart as shipped, with the overrides as a values file. */
   function render(overrides: JsonObject): JsonObject[] {
-    // The redis dependency is declared but not vendored; render a copy with a stub subchart.
-    const dir = mkdtempSync(join(tmpdir(), 'keywarden-chart-'));
+    const dir = mkdtempSync(join(tmpdir(), 'keywarden-values-'));
     try {
-      const copy = join(dir, 'keywarden');
-      cpSync(chartDir, copy, { recursive: true });
-      const stub = join(copy, 'charts', 'redis');
-      if (!existsSync(stub)) {
-        mkdirSync(join(stub, 'templates'), { recursive: true });
-        writeFileSync(join(stub, 'Chart.yaml'), 'apiVersion: v2\nname: redis\nversion: 20.0.0\n');
-      }
       const valuesFile = join(dir, 'override.json');
       writeFileSync(valuesFile, JSON.stringify(overrides));
-      const out = execFileSync(helm!, ['template', 'kw', copy, '-n', 'kw', '-f', valuesFile], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      return parseAllDocuments(out)
-        .map((d) => d.toJS() as JsonObject | null)
-        .filter((d): d is JsonObject => d !== null);
+      return parseManifests(helmRun(['template', 'kw', chartDir, '-n', 'kw', '-f', valuesFile]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+
+  const exampleValues = readdirSync(join(chartDir, 'ci'))
+    .filter((f) => f.endsWith('-values.yaml'))
+    .sort();
+
+  it('lints with --strict as shipped, and with each example values file', () => {
+    for (const args of [[], ...exampleValues.map((f) => ['-f', join(chartDir, 'ci', f)])]) {
+      const out = helmRun(['lint', '--strict', chartDir, ...args]);
+      assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      assert.doesNotMatch(out, /\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  it('renders as shipped with helm template and no values at all', () => {
+    const docs = parseManifests(helmRun(['template', 'kw', chartDir]));
+    assert.ok(kind(docs, 'Deployment'));
+  });
+
+  it('installs as shipped (client-side dry run: there is no cluster here)', () => {
+    const out = helmRun(['install', 'kw', chartDir, '-n', 'kw', '--dry-run=client']);
+    assert.match(out, /STATUS: pending-install/);
+    assert.ok(kind(parseManifests(out.slice(out.indexOf('---'))), 'Deployment'));
+  });
+
+  it('points keywarden at a separately installed Redis with the example values', () => {
+    assert.deepEqual(exampleValues, ['external-redis-values.yaml', 'redis-sentinel-values.yaml']);
+    const envFor = (file: string) =>
+      envOf(
+        parseManifests(helmRun(['template', 'kw', chartDir, '-n', 'kw', '-f', join(chartDir, 'ci', file)])),
+      );
+    const standalone = envFor('external-redis-values.yaml');
+    assert.deepEqual(standalone.REDIS_URL, {
+      secretKeyRef: { name: 'keywarden-redis', key: 'redis-url' },
+    });
+    assert.deepEqual(standalone.KEYWARDEN_STORE__REDIS__PASSWORD, {
+      secretKeyRef: { name: 'keywarden-redis', key: 'redis-password' },
+    });
+    const sentinel = envFor('redis-sentinel-values.yaml');
+    assert.equal(sentinel.REDIS_URL, undefined, 'sentinel topology comes from config.store.redis');
+    assert.deepEqual(sentinel.KEYWARDEN_STORE__REDIS__PASSWORD, {
+      secretKeyRef: { name: 'keywarden-redis', key: 'redis-password' },
+    });
+  });
+
   const kind = (docs: JsonObject[], k: string) => docs.find((d) => d.kind === k);
+  const envOf = (docs: JsonObject[]) => {
+    const deploy = kind(docs, 'Deployment')!;
+    const container = obj((obj(obj(obj(deploy.spec).template).spec).containers as Json[])[0]);
+    return Object.fromEntries((container.env as JsonObject[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+  };
 
   it('renders the defaults', () => {
     const docs = render({});
@@ -566,17 +605,7 @@ describe('helm render', () => {
     });
   });
 
-  it('wires the bundled redis subchart and an external redis password', () => {
-    const envOf = (docs: JsonObject[]) => {
-      const deploy = kind(docs, 'Deployment')!;
-      const container = obj((obj(obj(obj(deploy.spec).template).spec).containers as Json[])[0]);
-      return Object.fromEntries((container.env as JsonObject[]).map((e) => [e.name, e.value ?? e.valueFrom]));
-    };
-    const bundled = envOf(render({ redis: { enabled: true } }));
-    assert.equal(bundled.REDIS_URL, 'redis://kw-redis-master:6379');
-    assert.deepEqual(bundled.KEYWARDEN_STORE__REDIS__PASSWORD, {
-      secretKeyRef: { name: 'kw-redis', key: 'redis-password' },
-    });
+  it('wires an external redis URL and password', () => {
     const external = envOf(
       render({
         externalRedis: {
@@ -596,7 +625,14 @@ describe('helm render', () => {
     assert.equal(none.KEYWARDEN_STORE__REDIS__PASSWORD, undefined);
   });
 
-  it('refuses a grace period shorter than preStop + app shutdown grace', () => {
-    assert.throws(() => render({ terminationGracePeriodSeconds: 12 }), /terminationGracePeriodSeconds/);
+  it('passes the drain delay to the app, and refuses a grace period shorter than delay + app shutdown grace', () => {
+    const deploy = kind(render({ drainDelaySeconds: 7 }), 'Deployment')!;
+    const pod = obj(obj(deploy.spec).template);
+    const container = obj((obj(pod.spec).containers as Json[])[0]);
+    assert.equal(envOf([deploy]).KEYWARDEN_SERVER__DRAIN_DELAY_MS, '7000');
+    assert.equal(container.lifecycle, undefined, 'no preStop sleep: the app serves through the delay itself');
+    assert.equal(obj(pod.spec).terminationGracePeriodSeconds, 30);
+    assert.throws(() => render({ terminationGracePeriodSeconds: 15 }), /terminationGracePeriodSeconds/);
+    assert.doesNotThrow(() => render({ terminationGracePeriodSeconds: 16 }));
   });
 });

@@ -27,6 +27,9 @@ import { emittedProblemCodes } from './support/problem-codes.ts';
 import { type RedisServer, startRedis } from './support/redis-server.ts';
 import { testConfig } from './support/test-config.ts';
 
+/** Routes mounted before the rate limiter and the session (probes, metrics, fixed images): no 429, no 503. */
+const AHEAD_OF_RATE_LIMIT = ['/healthz', '/readyz', '/metrics', '/favicon.ico', '/portal/assets/logo'];
+
 /** What an Express 5 (router 2) stack layer exposes; not part of Express's typed API. */
 interface Layer {
   rawPath?: unknown;
@@ -230,7 +233,7 @@ describe('OpenAPI contract', () => {
         if (!operation.operationId) problems.push(`${label}: no operationId`);
         else if (ids.has(operation.operationId)) problems.push(`${label}: duplicate operationId`);
         else ids.add(operation.operationId);
-        const probe = ['/healthz', '/readyz', '/metrics'].includes(path);
+        const probe = AHEAD_OF_RATE_LIMIT.includes(path);
         // Everything but the probes sits behind the default rate limit, whose store may be down.
         if (!probe && !operation.responses['429']) problems.push(`${label}: no 429`);
         const security = operation.security ?? globalSecurity;
@@ -451,7 +454,7 @@ describe('OpenAPI contract', () => {
         for (const key of Object.keys(responses)) {
           if (!/^[1-5][0-9]{2}$/.test(key)) problems.push(`${label}: '${key}' (write every status out)`);
         }
-        if (['/healthz', '/readyz', '/metrics'].includes(path)) continue;
+        if (AHEAD_OF_RATE_LIMIT.includes(path)) continue;
         // The default rate limit (Redis) runs for everything else; authentication and body
         // parsing for everything past /openapi.json; provider routers exist per configured name.
         const shared = ['429', '503'];

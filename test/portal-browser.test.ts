@@ -77,6 +77,24 @@ describe('portal in a real browser', () => {
       assert.deepEqual(await page.locator('.role h3').allTextContents(), ['Administrator', 'Read-only']);
       assert.equal(await page.getByText('Auditor').count(), 0, 'a role of another group is not shown');
       assert.match((await page.locator('header').textContent()) ?? '', /Signed in as Alice Admin/);
+      // The header shows the product's name and its mark, an image from this origin (the CSP allows no other).
+      assert.match(
+        (await page.locator('header .brand').textContent()) ?? '',
+        /^keywarden\s+Example Corp AWS$/,
+      );
+      assert.equal(
+        await page
+          .locator('header .brand img')
+          .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+        true,
+        'the logo loads',
+      );
+      assert.equal(await page.locator('link[rel="icon"]').getAttribute('href'), '/favicon.ico');
+      // Alice has not signed the CLI in anywhere: there is nothing to sign out.
+      assert.equal(
+        await page.getByRole('button', { name: 'Sign the CLI out on all your devices' }).count(),
+        0,
+      );
       assert.match(
         (await page.locator('#role-admin-config').textContent()) ?? '',
         new RegExp(`credential_process = keywarden credential-process --url ${stack.url} --role admin`),
@@ -100,6 +118,13 @@ describe('portal in a real browser', () => {
       const sessionToken = /export AWS_SESSION_TOKEN='([^']+)'/.exec(exports)?.[1];
       assert.ok(accessKeyId && secretAccessKey && sessionToken, exports);
       secrets.push(secretAccessKey, sessionToken);
+      // The session-token line wraps inside the block instead of scrolling sideways.
+      for (const id of ['#exports', '#profile', '#powershell']) {
+        const overflow = await page
+          .locator(id)
+          .evaluate((pre: HTMLElement) => ({ scroll: pre.scrollWidth, client: pre.clientWidth }));
+        assert.ok(overflow.scroll <= overflow.client, `${id} scrolls sideways: ${JSON.stringify(overflow)}`);
+      }
       const vended = stack.aws.credentials.get(accessKeyId);
       assert.equal(vended?.roleArn, ADMIN_ARN, 'the credentials are the administrator role’s, from AWS');
       assert.equal(vended?.secretAccessKey, secretAccessKey);

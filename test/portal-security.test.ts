@@ -359,6 +359,10 @@ describe('portal and device grant: hostile cases', () => {
 
     it('signs the CLI out on every device from the portal', async () => {
       const { browser, csrf } = await signedIn('alice');
+      const SIGN_OUT_BUTTON = />Sign the CLI out on all your devices<\/button>/;
+      // Offered only to a user whose CLI is signed in somewhere (earlier tests' sign-ins ended first).
+      await browser.post('/portal/cli/sign-out').type('form').send({ _csrf: csrf }).expect(200);
+      assert.doesNotMatch((await browser.get('/portal').expect(200)).text, SIGN_OUT_BUTTON);
       const tokens: string[] = [];
       for (let device = 0; device < 2; device += 1) {
         const { device_code, user_code } = await authorize();
@@ -369,6 +373,7 @@ describe('portal and device grant: hostile cases', () => {
         tokens.push(granted.body.access_token);
         secrets.push(granted.body.access_token);
       }
+      assert.match((await browser.get('/portal').expect(200)).text, SIGN_OUT_BUTTON);
       const forged = await browser.post('/portal/cli/sign-out').type('form').send({});
       assertPage(forged, 403, 'Not allowed');
       const out = await browser.post('/portal/cli/sign-out').type('form').send({ _csrf: csrf });
@@ -382,6 +387,7 @@ describe('portal and device grant: hostile cases', () => {
           .expect(401);
       }
       await browser.get('/auth/session').expect(200);
+      assert.doesNotMatch((await browser.get('/portal').expect(200)).text, SIGN_OUT_BUTTON);
     });
 
     it('does not let a bad CLI token fall through to the session cookie or the JWT bearer check', async () => {

@@ -58,6 +58,12 @@ const TAMPERS: Record<string, (posted: PostedSamlResponse) => string> = {
       withoutSigned.replace('</saml:Issuer>', `</saml:Issuer><samlp:Extensions>${signed}</samlp:Extensions>`),
     );
   },
+  'drop-assertion': ({ xml }) => encode(xml.replace(ASSERTION, '')),
+  'drop-status': ({ xml }) => {
+    const withoutStatus = xml.replace(/<samlp:Status>[\s\S]*?<\/samlp:Status>/, '');
+    assert.notEqual(withoutStatus, xml, 'the response had a Status to drop');
+    return encode(withoutStatus);
+  },
   'change-nameid': ({ xml }) => encode(xml.replace('>employee-42</saml:NameID>', '>admin</saml:NameID>')),
   'not-base64': () => '%%% this is not base64 %%%',
   'not-a-response': () =>

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { optionForEnvName } from './env-names.ts';
 import { type Config, checkConfig, configSchema, secretPaths } from './schema.ts';
 
 /** Raised when the configuration cannot be used; lists every problem at once. */
@@ -59,12 +60,7 @@ function getPath(tree: Tree, keys: readonly string[]): unknown {
   return node;
 }
 
-/** `SHUTDOWN_GRACE_MS` → `shutdownGraceMs`. */
-function camelCase(segment: string): string {
-  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, char: string) => char.toUpperCase());
-}
-
-/** Environment values are read as YAML scalars so `8080` is a number and `true` a boolean. */
+/** `PORT` is read as YAML, so `8080` is a number (as any numeric option's variable is). */
 function parseEnvValue(raw: string): unknown {
   const trimmed = raw.trim();
   if (trimmed === '') return '';
@@ -119,28 +115,25 @@ function concretePaths(tree: Tree, pattern: readonly string[], prefix: string[] 
 
 /**
  * Reads the environment layer. `KEYWARDEN_A__B_C=v` sets `a.bC`; `KEYWARDEN_A__B_FILE=/p`
- * sets `a.b` to the trimmed content of /p (Kubernetes secrets). `PORT` and `REDIS_URL` are the
- * usual shortcuts; `REDIS_URL` also selects the redis store.
+ * sets `a.b` from the content of /p (Kubernetes secrets); the exact rule, including names
+ * that end in `_FILE` themselves, is in env-names.ts. `PORT` and `REDIS_URL` are the usual
+ * shortcuts; `REDIS_URL` also selects the redis store.
  */
-function readEnvLayer(env: NodeJS.ProcessEnv, problems: string[]): Tree {
+export function readEnvLayer(env: NodeJS.ProcessEnv, problems: string[]): Tree {
   const layer: Tree = {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined || name === 'KEYWARDEN_CONFIG') continue;
-    let rest = name.slice(ENV_PREFIX.length);
-    let value: unknown;
-    if (rest.endsWith('_FILE')) {
-      rest = rest.slice(0, -'_FILE'.length);
+    const option = optionForEnvName(configSchema, name.slice(ENV_PREFIX.length));
+    let text = raw;
+    if (option.fromFile) {
       try {
-        value = readFileSync(raw, 'utf8').trim();
+        text = readFileSync(raw, 'utf8');
       } catch (error) {
         problems.push(`${name}: cannot read ${raw} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
         continue;
       }
-    } else {
-      value = parseEnvValue(raw);
     }
-    const keys = rest.split('__').filter(Boolean).map(camelCase);
-    if (keys.length > 0) setPath(layer, keys, value);
+    if (option.path.length > 0) setPath(layer, option.path, option.read(text));
   }
   if (env.PORT !== undefined) setPath(layer, ['server', 'port'], parseEnvValue(env.PORT));
   if (env.REDIS_URL) {

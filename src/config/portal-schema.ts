@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -40,6 +42,13 @@ export const portalSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** The heading of every portal page. */
   title: z.string().min(1).max(80).default('AWS access'),
+  /** The product's name: in the header next to the logo, and wherever the pages name the service. */
+  productName: z.string().min(1).max(40).default('keywarden'),
+  /**
+   * The header logo and favicon: an SVG, PNG, WebP, JPEG or ICO file (at most 256 KiB), read
+   * at start-up and served by keywarden itself. Unset: keywarden's own mark.
+   */
+  logoFile: z.string().min(1).optional(),
   /** Friendly account names: account id → name, shown above each account's roles. */
   accounts: z
     .record(z.string().regex(ACCOUNT_ID, 'expected a 12-digit account id'), z.string().min(1).max(128))
@@ -63,7 +72,30 @@ export const portalSchema = z.strictObject({
 export type PortalConfig = z.infer<typeof portalSchema>;
 export type DeviceConfig = z.infer<typeof deviceSchema>;
 
+/** Kept in step with src/http/routes/brand-assets.ts, which serves the file. */
+const LOGO_EXTENSIONS = new Set(['.svg', '.png', '.webp', '.jpg', '.jpeg', '.ico']);
+const LOGO_MAX_BYTES = 256 * 1024;
+
+function logoProblem(file: string): string | undefined {
+  if (!LOGO_EXTENSIONS.has(path.extname(file).toLowerCase())) {
+    return `expected an ${[...LOGO_EXTENSIONS].join(', ')} file`;
+  }
+  let size: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) return `${file} is not a file`;
+    size = stat.size;
+  } catch (error) {
+    return `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  return size > LOGO_MAX_BYTES ? `${file} is larger than 256 KiB` : undefined;
+}
+
 export function checkPortalConfig(config: { env: string; portal: PortalConfig }, ctx: z.RefinementCtx): void {
+  if (config.portal.logoFile) {
+    const problem = logoProblem(config.portal.logoFile);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['portal', 'logoFile'], message: problem });
+  }
   if (config.env !== 'production') return;
   for (const key of ['federationEndpoint', 'consoleUrl'] as const) {
     if (new URL(config.portal[key]).protocol !== 'https:') {

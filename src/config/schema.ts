@@ -51,6 +51,12 @@ export const serverSchema = z.strictObject({
    */
   trustProxyHops: z.number().int().min(0).max(10).default(0),
   bodyLimit: byteSize.default(64 * 1024),
+  /**
+   * After SIGTERM, keep serving (new connections too) this long while /readyz fails, so load
+   * balancers take the instance out of rotation before it stops accepting. 0: stop at once.
+   */
+  drainDelayMs: z.number().int().min(0).max(300_000).default(0),
+  /** Then how long in-flight requests and open connections get before they are cut. */
   shutdownGraceMs: durationMs.default(10_000),
   requestTimeoutMs: durationMs.default(30_000),
   keepAliveTimeoutMs: durationMs.default(5_000),

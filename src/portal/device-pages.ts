@@ -11,6 +11,7 @@ export function deviceEntryPage(
 ): Html {
   return page({
     site: info.site,
+    product: info.product,
     title: 'Approve a device sign-in',
     user,
     body: html`<h1>Approve a device sign-in</h1>
@@ -35,6 +36,7 @@ export function deviceConfirmPage(info: SiteInfo, user: SignedInUser, record: De
   const minutesLeft = Math.max(1, Math.round((record.expiresAt - Date.now()) / 60_000));
   return page({
     site: info.site,
+    product: info.product,
     title: 'Approve a device sign-in',
     user,
     body: html`<h1>Approve a device sign-in</h1>
@@ -61,6 +63,7 @@ ${csrfField(user.csrfToken)}
 export function deviceDonePage(info: SiteInfo, user: SignedInUser, approved: boolean): Html {
   return page({
     site: info.site,
+    product: info.product,
     title: approved ? 'Device approved' : 'Device denied',
     user,
     body: approved

@@ -67,6 +67,10 @@ header, main, footer { max-width: 60rem; margin: 0 auto; padding: 1rem 1.25rem; 
 header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between;
   border-bottom: 1px solid var(--border); }
 header p { margin: 0; }
+.brand a { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 0.25rem 0.6rem; text-decoration: none; color: inherit; }
+.brand img { width: 1.75rem; height: 1.75rem; object-fit: contain; }
+.brand .product { font-weight: 600; }
+.brand .site { color: var(--muted); }
 h1 { font-size: 1.6rem; margin: 0.5rem 0 1rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 0.75rem; }
 h3 { font-size: 1.05rem; margin: 0 0 0.25rem; }
@@ -87,8 +91,12 @@ input, select { font: inherit; padding: 0.3rem 0.5rem; }
 input[name="user_code"] { text-transform: uppercase; letter-spacing: 0.15em; font-family: ui-monospace, monospace; }
 .block { position: relative; margin: 0.5rem 0 1.5rem; }
 .block button { position: absolute; top: 0.4rem; right: 0.4rem; padding: 0.2rem 0.6rem; font-size: 0.85rem; }
-pre { overflow-x: auto; padding: 0.75rem 1rem; border: 1px solid var(--border); border-radius: 6px;
-  font: 0.85rem/1.45 ui-monospace, 'SFMono-Regular', Menlo, monospace; white-space: pre; }
+pre { padding: 0.75rem 1rem; border: 1px solid var(--border); border-radius: 6px;
+  font: 0.85rem/1.45 ui-monospace, 'SFMono-Regular', Menlo, monospace;
+  /* A session token is one word of some 1,000 characters: wrap it anywhere rather than scroll
+     sideways. Wrapping is only visual: copying still gives one line per value. */
+  white-space: pre-wrap; overflow-wrap: anywhere; }
+.block pre { padding-right: 4.5rem; }
 .code { font: 2rem/1.2 ui-monospace, monospace; letter-spacing: 0.2em; }
 .notice { border-left: 4px solid var(--accent); padding: 0.5rem 1rem; }
 .warning { border-left: 4px solid #b00020; padding: 0.5rem 1rem; }

@@ -1,4 +1,5 @@
 import { type Html, html } from '../http/html.ts';
+import { FAVICON_PATH, LOGO_PATH } from '../http/routes/brand-assets.ts';
 import { CSRF_FIELD } from './csrf-token.ts';
 import { PORTAL_SCRIPT, PORTAL_STYLES } from './portal-assets.ts';
 
@@ -11,6 +12,8 @@ export interface SignedInUser {
 export interface PageOptions {
   /** The portal's title (`portal.title`). */
   readonly site: string;
+  /** The product's name next to the logo (`portal.productName`). */
+  readonly product: string;
   /** This page's title (the document title and, by default, its h1). */
   readonly title: string;
   readonly user?: SignedInUser | undefined;
@@ -24,8 +27,8 @@ export function csrfField(token: string): Html {
 
 /**
  * The frame of every portal page: language, viewport, the one stylesheet and the one
- * deferred script (no inline code: the CSP forbids it), a skip link, the site header with
- * the sign-out form, and `main` with the page's content.
+ * deferred script (no inline code: the CSP forbids it), the site header with the logo, the
+ * product's name and the sign-out form, and `main` with the page's content.
  */
 export function page(options: PageOptions): Html {
   const { user } = options;
@@ -35,12 +38,14 @@ export function page(options: PageOptions): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · ${options.site}</title>
+<link rel="icon" href="${FAVICON_PATH}">
 <link rel="stylesheet" href="${PORTAL_STYLES.path}">
 <script src="${PORTAL_SCRIPT.path}" defer></script>
 </head>
 <body>
 <header>
-<p><a href="/portal">${options.site}</a></p>
+<p class="brand"><a href="/portal"><img src="${LOGO_PATH}" alt="" width="28" height="28"><span class="product">${options.product}</span>
+<span class="site">${options.site}</span></a></p>
 ${
   user
     ? html`<form method="post" action="/portal/logout">

@@ -14,6 +14,8 @@ import type { AccountGroup } from './role-groups.ts';
 /** What every page needs to know about the site. */
 export interface SiteInfo {
   readonly site: string;
+  /** The product's name (`portal.productName`), wherever a page names the service. */
+  readonly product: string;
   /** keywarden's public URL, for the CLI instructions. */
   readonly publicUrl: string;
   /** The CLI command as installed (`portal.cliCommand`). */
@@ -46,6 +48,7 @@ export function signInPage(
   const title = options.title ?? 'Sign in';
   return page({
     site: info.site,
+    product: info.product,
     title,
     body: html`<h1>${title}</h1>
 <p>${options.lead ?? 'Sign in with your organisation account to see the AWS roles you may use.'}</p>
@@ -119,11 +122,14 @@ export function rolesPage(
   options: {
     durationsFor: (role: AllowedRole) => readonly number[];
     defaultDuration: (role: AllowedRole) => number;
+    /** Whether the user has CLI sign-ins to end (the sign-out-everywhere button is shown only then). */
+    cliSignedIn: boolean;
   },
 ): Html {
   if (groups.length === 0) {
     return page({
       site: info.site,
+      product: info.product,
       title: 'No AWS roles',
       user,
       body: html`<h1>No AWS roles</h1>
@@ -135,6 +141,7 @@ your groups change.</p>`,
   }
   return page({
     site: info.site,
+    product: info.product,
     title: 'Your AWS roles',
     user,
     body: html`<h1>Your AWS roles</h1>
@@ -156,13 +163,17 @@ ${
   info.cliEnabled
     ? html`<section aria-labelledby="cli">
 <h2 id="cli">Command line</h2>
-<p>Sign the <code>keywarden</code> CLI in once; it then fetches fresh credentials whenever the AWS CLI or an SDK
+<p>Sign the ${info.product} CLI in once; it then fetches fresh credentials whenever the AWS CLI or an SDK
 needs them (through the <code>credential_process</code> profiles above):</p>
 ${copyBlock('cli-login', 'CLI sign-in command', `${info.cliCommand} login --url ${info.publicUrl}`)}
-<form method="post" action="/portal/cli/sign-out">
+${
+  options.cliSignedIn
+    ? html`<form method="post" action="/portal/cli/sign-out">
 ${csrfField(user.csrfToken)}
 <button type="submit" class="secondary">Sign the CLI out on all your devices</button>
-</form>
+</form>`
+    : ''
+}
 </section>`
     : ''
 }`,
@@ -179,6 +190,7 @@ export function credentialsPage(
   const expires = credentials.expiration;
   return page({
     site: info.site,
+    product: info.product,
     title: `Credentials for ${role.displayName}`,
     user,
     body: html`<h1>Credentials for ${role.displayName}</h1>
@@ -196,7 +208,7 @@ ${copyBlock('powershell', 'PowerShell variables', powerShellVariables(credential
 ${
   info.cliEnabled
     ? html`<h2>Always fresh: a <code>~/.aws/config</code> profile</h2>
-<p>Instead of pasting credentials every hour, let the AWS CLI ask keywarden (after <code>${info.cliCommand} login --url ${info.publicUrl}</code>):</p>
+<p>Instead of pasting credentials every hour, let the AWS CLI ask ${info.product} (after <code>${info.cliCommand} login --url ${info.publicUrl}</code>):</p>
 ${copyBlock(
   'config',
   '~/.aws/config profile',
@@ -211,6 +223,7 @@ ${copyBlock(
 export function cliSignedOutPage(info: SiteInfo, user: SignedInUser, count: number): Html {
   return page({
     site: info.site,
+    product: info.product,
     title: 'CLI signed out',
     user,
     body: html`<h1>CLI signed out</h1>
@@ -223,9 +236,10 @@ export function cliSignedOutPage(info: SiteInfo, user: SignedInUser, count: numb
 export function signedOutPage(info: SiteInfo, idpLogoutUrl: string | undefined): Html {
   return page({
     site: info.site,
+    product: info.product,
     title: 'Signed out',
     body: html`<h1>Signed out</h1>
-<p>Your keywarden session has ended. Credentials already issued stay valid until they expire.</p>
+<p>Your ${info.product} session has ended. Credentials already issued stay valid until they expire.</p>
 ${idpLogoutUrl ? html`<p><a href="${idpLogoutUrl}">Also sign out of your organisation account</a></p>` : ''}
 <p><a href="/portal">Sign in again</a></p>`,
   });
@@ -243,6 +257,7 @@ export function errorPage(
 ): Html {
   return page({
     site: info.site,
+    product: info.product,
     title: options.title,
     user: options.user,
     body: html`<h1>${options.title}</h1>

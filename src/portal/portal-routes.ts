@@ -24,7 +24,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../http/errors.ts';
 import type { Html } from '../http/html.ts';
-import { toKeywardenError } from '../http/middleware/error-handler.ts';
+import { logRequestFailure, toKeywardenError } from '../http/middleware/error-handler.ts';
 import type { RateLimits } from '../http/middleware/rate-limit.ts';
 import {
   callerAuditFields,
@@ -121,6 +121,7 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
   const publicOrigin = new URL(publicUrl).origin;
   const info: SiteInfo = {
     site: config.portal.title,
+    product: config.portal.productName,
     publicUrl,
     cliCommand: config.portal.cliCommand,
     cliEnabled: config.portal.device.enabled,
@@ -228,14 +229,19 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
 
   // ---- pages ------------------------------------------------------------------------------
 
-  router.get('/portal', headers, (req, res) => {
+  router.get('/portal', headers, async (req, res) => {
     const user = portalUser(req);
     if (!user) {
       send(res, signInPage(info, providerLinks, { returnTo: '/portal' }));
       return;
     }
-    const groups = groupRolesByAccount(broker.allowedRoles(req.scope.principal!), config.portal.accounts);
-    send(res, rolesPage(info, user, groups, { durationsFor, defaultDuration }));
+    const principal = req.scope.principal!;
+    const groups = groupRolesByAccount(broker.allowedRoles(principal), config.portal.accounts);
+    const cliSignedIn =
+      info.cliEnabled && deps.cliTokens
+        ? await deps.cliTokens.hasAny(principal.provider, principal.subject)
+        : false;
+    send(res, rolesPage(info, user, groups, { durationsFor, defaultDuration, cliSignedIn }));
   });
 
   router.post('/portal/credentials', ...portalForm, deps.rateLimit('credentials'), async (req, res) => {
@@ -378,18 +384,7 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
   const pageErrors: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent || !req.path.startsWith('/portal')) return next(error);
     const problem = toKeywardenError(error);
-    if (problem.status >= 500) {
-      const cause = problem.cause ?? error;
-      logger.error(
-        {
-          requestId: req.scope.requestId,
-          code: problem.code,
-          status: problem.status,
-          err: cause instanceof Error ? { type: cause.name, message: cause.message } : undefined,
-        },
-        'portal request failed',
-      );
-    }
+    logRequestFailure(logger, req.scope.requestId, problem, error);
     res.status(problem.status);
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
     headers(req, res, () => undefined);

@@ -85,6 +85,8 @@ export interface SamlResponseOptions {
   audience?: string;
   destination?: string;
   recipient?: string;
+  /** The Response's top-level StatusCode Value (default Success). */
+  statusCode?: string;
   /** null drops InResponseTo entirely (an unsolicited response). */
   inResponseTo?: string | null;
   relayState?: string;
@@ -262,7 +264,7 @@ export async function startSamlIdp(options: { name?: string; key?: SamlKeyName }
             SubjectRecipient: opts.recipient ?? acs,
             Issuer: opts.issuer ?? entityId,
             IssueInstant: instant,
-            StatusCode: samlify.Constants.StatusCode.Success,
+            StatusCode: opts.statusCode ?? samlify.Constants.StatusCode.Success,
             ConditionsNotBefore: instant,
             ConditionsNotOnOrAfter: until,
             SubjectConfirmationDataNotOnOrAfter: until,

@@ -52,15 +52,6 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* Name of the bundled redis subchart's master Service (bitnami naming). */}}
-{{- define "keywarden.redisFullname" -}}
-{{- if contains "redis" .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- printf "%s-redis" .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- end }}
-{{- end }}
-
 {{/*
 Redis env entries, or nothing. REDIS_URL selects the redis store in keywarden; the
 password (when separate from the URL) goes to KEYWARDEN_STORE__REDIS__PASSWORD, the
@@ -78,9 +69,6 @@ knows may be set: the loader maps every KEYWARDEN_* variable onto a config key.
 {{- else if $ext.url }}
 - name: REDIS_URL
   value: {{ $ext.url | quote }}
-{{- else if .Values.redis.enabled }}
-- name: REDIS_URL
-  value: {{ printf "redis://%s-master:6379" (include "keywarden.redisFullname" .) | quote }}
 {{- end }}
 {{- if and $ext.existingSecret $ext.existingSecretPasswordKey }}
 - name: KEYWARDEN_STORE__REDIS__PASSWORD
@@ -88,12 +76,6 @@ knows may be set: the loader maps every KEYWARDEN_* variable onto a config key.
     secretKeyRef:
       name: {{ $ext.existingSecret | quote }}
       key: {{ $ext.existingSecretPasswordKey | quote }}
-{{- else if and .Values.redis.enabled (not $ext.url) (not $ext.existingSecret) .Values.redis.auth.enabled }}
-- name: KEYWARDEN_STORE__REDIS__PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "keywarden.redisFullname" . | quote }}
-      key: redis-password
 {{- end }}
 {{- end }}
 

@@ -72,6 +72,15 @@ export class CliTokens {
     return record;
   }
 
+  /**
+   * Whether a user may have live CLI tokens: one read of their index, which lives as long as
+   * their newest token and loses each token revoked. (A token that expired before a newer one
+   * still counts until that one expires: the portal then offers a sign-out with nothing to end.)
+   */
+  async hasAny(provider: string, subject: string): Promise<boolean> {
+    return (await this.#store.setMembers(userIndexKey(provider, subject))).length > 0;
+  }
+
   /** Revokes every CLI token of a user (sign-out everywhere, IdP logout); answers how many were live. */
   async revokeAll(provider: string, subject: string): Promise<number> {
     const index = userIndexKey(provider, subject);

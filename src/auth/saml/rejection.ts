@@ -21,7 +21,14 @@ export type SamlRejectionReason =
   | 'recipient_mismatch'
   | 'subject_missing'
   | 'replay'
+  /** The IdP answered with a non-Success status and no assertion (the user cancelled, say). */
   | 'idp_error_status'
+  /**
+   * A non-Success top-level status next to an assertion, however well signed: SAML core 3.2.2.2
+   * makes every status but Success a failure, and node-saml reads the status only when there
+   * is no assertion.
+   */
+  | 'failed_status_with_assertion'
   /** A solicited response posted by a browser without the login's binding cookie (login CSRF). */
   | 'browser_binding_mismatch';
 

@@ -10,8 +10,9 @@ import {
 
 /**
  * The checks node-saml does not make, split around its signature validation:
- *  - before it (`inspectResponse`): shape, Destination, Issuer, one assertion only, and the
- *    signature/digest algorithm allowlist (xml-crypto still accepts SHA-1 by default);
+ *  - before it (`inspectResponse`): shape, Destination, Issuer, one assertion only, a Success
+ *    status, and the signature/digest algorithm allowlist (xml-crypto still accepts SHA-1 by
+ *    default);
  *  - after it (`inspectVerifiedAssertion`), on the signed assertion XML node-saml hands back:
  *    Issuer, bearer Recipient, NotOnOrAfter, and the assertion id for replay detection.
  * Anything read before validation only ever leads to a rejection, never to trust.
@@ -22,6 +23,8 @@ export const ALLOWED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
 ]);
+
+const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
 const ALLOWED_DIGEST_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmlenc#sha256',
@@ -121,6 +124,20 @@ function issuerOf(element: XmlElement): string | undefined {
   return issuers[0]?.textContent?.trim();
 }
 
+/**
+ * The Response's own status must be Success (SAML core 3.2.2.2: every other top-level code is a
+ * failure; a second-level code only refines it). node-saml looks at the status only when the
+ * Response has no assertion, so a failed Response that still carries a validly signed
+ * assertion would otherwise sign the user in. The Status is required (SAML core 3.2.2).
+ */
+function assertSuccessStatus(response: XmlElement, hasAssertion: boolean): void {
+  const statuses = children(response, 'Status', SAML_PROTOCOL_NS);
+  const codes = statuses.length === 1 ? children(statuses[0]!, 'StatusCode', SAML_PROTOCOL_NS) : [];
+  if (codes.length !== 1) throw new SamlRejection('malformed');
+  if (codes[0]!.getAttribute('Value') === STATUS_SUCCESS) return;
+  throw new SamlRejection(hasAssertion ? 'failed_status_with_assertion' : 'idp_error_status');
+}
+
 /** Pre-validation checks on a POST-binding `<samlp:Response>`. */
 export async function inspectResponse(xml: string, expect: ResponseExpectations): Promise<InspectedResponse> {
   const document = await parse(xml);
@@ -135,6 +152,8 @@ export async function inspectResponse(xml: string, expect: ResponseExpectations)
   const plain = elements(document, 'Assertion', SAML_ASSERTION_NS);
   const encrypted = elements(document, 'EncryptedAssertion', SAML_ASSERTION_NS);
   if (plain.length + encrypted.length > 1) throw new SamlRejection('multiple_assertions');
+
+  assertSuccessStatus(response, plain.length + encrypted.length > 0);
 
   assertStrongAlgorithms(document);
   if (encrypted[0] && expect.decryptionKey) {

@@ -61,6 +61,63 @@ function loggableCause(error: unknown): Record<string, unknown> | undefined {
   };
 }
 
+/** An error's name for a log line: its class name, or its code (`ECONNREFUSED`) for a bare Error. */
+function errorName(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return error.name === 'Error' && typeof code === 'string' ? code : error.name;
+}
+
+/**
+ * What failed upstream, for a 503: the first error in the cause chain that is not keywarden's
+ * own (`ThrottlingException`, `StoreUnavailableError`) and, when it wraps another, the
+ * innermost one (`ECONNREFUSED`). Names only: messages can echo input or upstream detail.
+ */
+function upstreamNames(error: unknown): { upstream?: string; upstreamCause?: string } {
+  const chain: Error[] = [];
+  for (let e = error; e instanceof Error && chain.length < 10; e = e.cause) chain.push(e);
+  const outside = chain.filter((e) => !(e instanceof KeywardenError));
+  const first = outside[0];
+  const last = outside.at(-1);
+  if (!first || !last) return {};
+  const cause = errorName(last);
+  return first === last || cause === 'Error'
+    ? { upstream: errorName(first) }
+    : { upstream: errorName(first), upstreamCause: cause };
+}
+
+/**
+ * One line per failed request, by severity. A 503 is a dependency that is down or throttling
+ * (Redis, AWS, an IdP, a JWKS): an expected outage, answered with Retry-After, so one warn line
+ * naming it and no stack. Stacks are for real 500s, where they are what someone will need.
+ */
+export function logRequestFailure(
+  logger: Logger,
+  requestId: string | undefined,
+  problem: KeywardenError,
+  error: unknown,
+): void {
+  if (problem.status === 503) {
+    logger.warn(
+      {
+        requestId,
+        code: problem.code,
+        status: problem.status,
+        // The message a 503 carries is the one clients see: which dependency, never its text.
+        detail: problem.message,
+        ...upstreamNames(problem.cause ?? error),
+      },
+      'request failed: dependency unavailable',
+    );
+  } else if (problem.status >= 500) {
+    logger.error(
+      { requestId, code: problem.code, status: problem.status, err: loggableCause(problem.cause ?? error) },
+      'request failed',
+    );
+  } else {
+    logger.debug({ requestId, code: problem.code, status: problem.status }, 'request refused');
+  }
+}
+
 /**
  * The single place that turns errors into RFC 9457 problem documents. Clients see the
  * status, a stable `code` and a generic message for 5xx; the log keeps the detail.
@@ -73,14 +130,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const problem = toKeywardenError(error);
     const requestId = req.scope?.requestId;
-    const log = {
-      requestId,
-      code: problem.code,
-      status: problem.status,
-      err: loggableCause(problem.cause ?? error),
-    };
-    if (problem.status >= 500) logger.error(log, 'request failed');
-    else logger.debug({ requestId, code: problem.code, status: problem.status }, 'request refused');
+    logRequestFailure(logger, requestId, problem, error);
 
     const title = STATUS_CODES[problem.status] ?? 'Error';
     const detail = problem.expose ? problem.message : 'An internal error occurred.';
