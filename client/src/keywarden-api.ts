@@ -44,6 +44,8 @@ export interface ApiRequest {
    * token guest). `upgrade`: the bearer token and the guest token together (sign-in upgrade).
    */
   as?: 'caller' | 'anonymous' | 'upgrade';
+  /** A 401 is an answer here ("not signed in"), not a reason to call `onSignInRequired`. */
+  unauthenticatedIsAnswer?: boolean;
 }
 
 /** keywarden's HTTP API as the configured caller, with its error, 401 and 503 handling. */
@@ -185,8 +187,9 @@ export function createKeywardenApi(options: KeywardenClientOptions): KeywardenAp
         await guestStorage.remove();
         continue;
       }
-      if (error.status === 401 && error.code !== 'invalid_guest_token')
+      if (error.status === 401 && error.code !== 'invalid_guest_token' && !request.unauthenticatedIsAnswer) {
         await options.onSignInRequired?.(error);
+      }
       throw error;
     }
   }

@@ -5,7 +5,7 @@ import type { KeywardenApi } from './keywarden-api.ts';
 /** Who the caller is, or `null` when not signed in (a 401 here is an answer, not a failure). */
 export async function session(api: KeywardenApi): Promise<Session | null> {
   try {
-    return await api.call<Session>({ method: 'GET', path: '/auth/session' });
+    return await api.call<Session>({ method: 'GET', path: '/auth/session', unauthenticatedIsAnswer: true });
   } catch (error) {
     if (error instanceof KeywardenError && error.status === 401) return null;
     throw error;
