@@ -69,7 +69,14 @@ export interface TestKeywarden {
   close(): Promise<void>;
 }
 
-export async function startKeywarden(overrides: Record<string, unknown> = {}): Promise<TestKeywarden> {
+/**
+ * `s3Endpoint`: where presigned URLs point (default: the double itself), e.g. a proxy that
+ * adds the bucket's CORS rules for a browser.
+ */
+export async function startKeywarden(
+  overrides: Record<string, unknown> = {},
+  options: { s3Endpoint?: (aws: AwsDouble) => Promise<string> } = {},
+): Promise<TestKeywarden> {
   const aws = await startAwsDouble({
     buckets: [BUCKET],
     roles: {
@@ -80,6 +87,7 @@ export async function startKeywarden(overrides: Record<string, unknown> = {}): P
     poolRoles: { authenticated: READER_ARN, unauthenticated: GUEST_ARN },
   });
   const issuer = await startJwksIssuer();
+  const s3Endpoint = options.s3Endpoint ? await options.s3Endpoint(aws) : aws.url;
   const base = credentialOverrides({ endpoint: aws.url });
   const instance = await startInstance(
     aws,
@@ -107,7 +115,7 @@ export async function startKeywarden(overrides: Record<string, unknown> = {}): P
             {
               name: BUCKET,
               region: aws.region,
-              endpoint: aws.url,
+              endpoint: s3Endpoint,
               forcePathStyle: true,
               credentialScope: 'uploads',
               maxObjectBytes: '64mb',

@@ -369,7 +369,8 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
               service === 'cognito' ? 'InternalErrorException' : 'InternalError',
               (e as Error)?.message ?? String(e),
             );
-      if (!(e instanceof AwsError)) console.error('[aws-double] unexpected error', e);
+      // A client that hangs up mid-body (an aborted upload) is ordinary traffic, not a double bug.
+      if (!(e instanceof AwsError) && !req.readableAborted) console.error('[aws-double] unexpected error', e);
       sendError(res, service, err, method === 'HEAD');
     }
   };
