@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshotOnFailure } from '../../test/support/browser.ts';
+import type * as Keywarden from '../src/index.ts';
 import { BUCKET, MiB, startKeywarden, type TestKeywarden } from './support/keywarden.ts';
 import { startS3CorsProxy } from './support/s3-cors-proxy.ts';
 
@@ -92,8 +93,8 @@ function uploadInPage(args: {
   return keywarden.tokenFor(args.sub).then((token) =>
     page.evaluate(
       async ({ baseUrl, token, size, key, options, abortAt }) => {
-        // biome-ignore lint/suspicious/noExplicitAny: the package as the page loaded it
-        const { createKeywardenClient } = (window as any).keywarden;
+        // The package as the page loaded it.
+        const { createKeywardenClient } = (window as unknown as { keywarden: typeof Keywarden }).keywarden;
         const client = createKeywardenClient({ baseUrl, getToken: () => token });
         const bytes = new Uint8Array(size);
         for (let index = 0; index < size; index++) bytes[index] = (index * 7 + (index >>> 16)) % 251;
@@ -104,7 +105,7 @@ function uploadInPage(args: {
             key,
             ...options,
             signal: controller.signal,
-            onProgress: (progress: { loaded: number; total: number }) => {
+            onProgress: (progress) => {
               events.push(progress);
               if (abortAt !== undefined && progress.loaded >= abortAt) controller.abort();
             },
