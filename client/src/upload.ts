@@ -4,8 +4,9 @@ import { isTransientUploadFailure, putObject } from './object-transfer.ts';
 import { presign, presignMultipart } from './presign.ts';
 
 const MiB = 1024 * 1024;
-/** S3's limits: parts of at least 5 MiB (but the last), at most 10,000 parts. */
+/** S3's limits: parts of 5 MiB (but the last) to 5 GiB, at most 10,000 parts; a single PUT up to 5 GiB. */
 const S3_MIN_PART_SIZE = 5 * MiB;
+const S3_MAX_PART_SIZE = 5 * 1024 * MiB;
 const S3_MAX_PARTS = 10_000;
 /** Part URLs asked for per signParts request (keywarden's `presign.multipart.maxPartsPerRequest` is 100 by default). */
 const SIGN_BATCH = 10;
@@ -86,12 +87,13 @@ async function withRetries<T>(
   }
 }
 
-/** An AbortController that also aborts when the caller's signal does. */
-function linkedController(signal: AbortSignal | undefined): AbortController {
+/** An AbortController that also aborts when the caller's signal does, until `unlink()`. */
+function linkedController(signal: AbortSignal | undefined): { controller: AbortController; unlink(): void } {
   const controller = new AbortController();
-  if (signal?.aborted) controller.abort(abortReason(signal));
-  signal?.addEventListener('abort', () => controller.abort(abortReason(signal)), { once: true });
-  return controller;
+  const onAbort = () => controller.abort(abortReason(signal!));
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return { controller, unlink: () => signal?.removeEventListener('abort', onAbort) };
 }
 
 /**
@@ -99,17 +101,31 @@ function linkedController(signal: AbortSignal | undefined): AbortController {
  * keywarden's presigned URLs: one PUT up to `multipartThreshold`, parts in parallel above it.
  */
 export async function upload(api: KeywardenApi, body: Blob, options: UploadOptions): Promise<UploadResult> {
+  // An app may pass one long-lived signal to many uploads: no listener outlives its upload.
+  const link = linkedController(options.signal);
+  try {
+    return await transfer(api, body, options, link.controller);
+  } finally {
+    link.unlink();
+  }
+}
+
+async function transfer(
+  api: KeywardenApi,
+  body: Blob,
+  options: UploadOptions,
+  controller: AbortController,
+): Promise<UploadResult> {
   const size = body.size;
   const contentType = options.contentType || body.type || 'application/octet-stream';
   const retries = options.retries ?? 3;
-  const controller = linkedController(options.signal);
   const signal = controller.signal;
   const progress = progressTracker(size, options.onProgress);
   const target = { key: options.key, ...(options.bucket !== undefined ? { bucket: options.bucket } : {}) };
   if (signal.aborted) throw abortReason(signal);
   progress.start();
 
-  if (size <= (options.multipartThreshold ?? 16 * MiB)) {
+  if (size <= Math.min(options.multipartThreshold ?? 16 * MiB, S3_MAX_PART_SIZE)) {
     return withRetries(retries, signal, async () => {
       progress.update(1, 0);
       const signed = await presign(
@@ -129,7 +145,11 @@ export async function upload(api: KeywardenApi, body: Blob, options: UploadOptio
     });
   }
 
-  const partSize = Math.max(options.partSize ?? 8 * MiB, S3_MIN_PART_SIZE, Math.ceil(size / S3_MAX_PARTS));
+  const partSize = Math.max(
+    Math.min(options.partSize ?? 8 * MiB, S3_MAX_PART_SIZE),
+    S3_MIN_PART_SIZE,
+    Math.ceil(size / S3_MAX_PARTS),
+  );
   const partCount = Math.ceil(size / partSize);
   const created = await presignMultipart(
     api,
