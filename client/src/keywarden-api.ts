@@ -119,13 +119,13 @@ export function createKeywardenApi(options: KeywardenClientOptions): KeywardenAp
     return creatingGuest;
   }
 
-  /** Headers (and cookie mode) for one request; `guest` tells whether a guest token was used. */
+  /** Headers (and cookie mode) for one request, and the guest token when one is sent as the credential. */
   async function credentialsFor(as: ApiRequest['as']): Promise<{
     headers: Record<string, string>;
     credentials: RequestInit['credentials'];
-    guest: boolean;
+    guestToken?: string;
   }> {
-    if (as === 'anonymous') return { headers: {}, credentials: 'omit', guest: false };
+    if (as === 'anonymous') return { headers: {}, credentials: 'omit' };
     const token = await bearerToken();
     if (as === 'upgrade') {
       const stored = await guestStorage?.get();
@@ -133,18 +133,14 @@ export function createKeywardenApi(options: KeywardenClientOptions): KeywardenAp
       return {
         headers: { authorization: `Bearer ${token}`, 'x-guest-token': stored },
         credentials: 'omit',
-        guest: false,
       };
     }
-    if (token) return { headers: { authorization: `Bearer ${token}` }, credentials: 'omit', guest: false };
+    if (token) return { headers: { authorization: `Bearer ${token}` }, credentials: 'omit' };
     if (guestStorage) {
-      return {
-        headers: { 'x-guest-token': await guestToken(guestStorage) },
-        credentials: 'omit',
-        guest: true,
-      };
+      const sent = await guestToken(guestStorage);
+      return { headers: { 'x-guest-token': sent }, credentials: 'omit', guestToken: sent };
     }
-    return { headers: { 'x-csrf': '1' }, credentials: 'include', guest: false };
+    return { headers: { 'x-csrf': '1' }, credentials: 'include' };
   }
 
   async function call<T>(request: ApiRequest): Promise<T> {
@@ -180,11 +176,12 @@ export function createKeywardenApi(options: KeywardenClientOptions): KeywardenAp
         await sleep(error.retryAfter * 1000, request.signal);
         continue;
       }
-      if (caller.guest && error.code === 'invalid_guest_token' && guestStorage && !renewedGuest) {
+      if (caller.guestToken && error.code === 'invalid_guest_token' && guestStorage && !renewedGuest) {
         // The stored token expired or was used up by an upgrade: that guest is gone for this
-        // app, as a lost identity id is for the AWS SDK's Cognito provider. Start a new guest.
+        // app, as a lost identity id is for the AWS SDK's Cognito provider. Start a new guest,
+        // unless a concurrent request already did (then its token is in storage now).
         renewedGuest = true;
-        await guestStorage.remove();
+        if ((await guestStorage.get()) === caller.guestToken) await guestStorage.remove();
         continue;
       }
       if (error.status === 401 && error.code !== 'invalid_guest_token' && !request.unauthenticatedIsAnswer) {

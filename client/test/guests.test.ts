@@ -97,6 +97,41 @@ describe('guest callers', () => {
     assert.notEqual(replaced, 'kwg_no-longer-known-to-keywarden-0000000000000000000000');
     assert.equal((await credentialsWithGuestToken(replaced)).status, 200);
   });
+
+  it('a refusal that arrives after another request already replaced the stale token keeps the new one', async () => {
+    const stale = 'kwg_stale-and-shared-000000000000000000000000000000';
+    const storage = webStorage();
+    storage.entries.set('keywarden.guestToken', stale);
+    let replaced!: () => void;
+    const newTokenStored = new Promise<void>((resolve) => {
+      replaced = resolve;
+    });
+    let staleSent = 0;
+    const created = keywarden.received('POST', '/identities/guest');
+    const client = createKeywardenClient({
+      baseUrl: keywarden.url,
+      guest: {
+        storage: {
+          ...localStorageGuestTokenStorage({ storage }),
+          set: (token) => {
+            storage.setItem('keywarden.guestToken', token);
+            replaced();
+          },
+        },
+      },
+      // The second request's 401 is held back until the first one has stored a new guest.
+      fetch: async (url, init) => {
+        const response = await fetch(url, init);
+        if (new Headers(init.headers).get('x-guest-token') === stale && ++staleSent === 2)
+          await newTokenStored;
+        return response;
+      },
+    });
+    const [a, b] = await Promise.all([client.credentials()(), client.credentials({ scope: 'uploads' })()]);
+    assert.equal(staleSent, 2);
+    assert.equal(a.identityId, b.identityId, 'one new guest for both');
+    assert.equal(keywarden.received('POST', '/identities/guest') - created, 1);
+  });
 });
 
 describe('sign-in upgrade (bearer app that started as a guest)', () => {
