@@ -99,7 +99,12 @@ export async function startKeywarden(
             identityPoolId: DEFAULT_IDENTITY_POOL_ID,
             developerProviderName: DEFAULT_DEVELOPER_PROVIDER_NAME,
           },
+          // keywarden's own S3 calls complete 20 MiB uploads in the double; on a busy machine
+          // that can take over the shared fixture's 1 s, and a timed-out CompleteMultipartUpload
+          // that S3 did carry out is retried into NoSuchUpload. The cache's lock and wait follow.
+          requestTimeoutMs: 10_000,
         },
+        cache: { lockTtlMs: 60_000, waitTimeoutMs: 15_000 },
         credentials: {
           scopes: {
             ...(base.credentials as { scopes: object }).scopes,
