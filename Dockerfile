@@ -24,7 +24,8 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     npm ci --no-audit --no-fund
 COPY tsconfig*.json ./
 COPY src/ ./src/
-RUN npm run build
+# Only the server: the client package (client/) is not part of the image.
+RUN npm run build:server
 
 # ---------------------------------------------------------------------------
 # deps: production-only node_modules

@@ -21,6 +21,7 @@ import {
   AwsError,
   COGNITO_ISSUER,
   type DoubleState,
+  type MultipartUpload,
   type RoleSettings,
   type StoredObject,
   type VendedCredentials,
@@ -29,7 +30,7 @@ import { redactStsParams, StsService, stsErrorXml } from './sts.ts';
 
 export type { PolicyDocument, PolicyStatement } from './policy.ts';
 export { evaluatePolicy, parsePolicy } from './policy.ts';
-export type { IdentityRecord, StoredObject, VendedCredentials } from './state.ts';
+export type { IdentityRecord, MultipartUpload, StoredObject, VendedCredentials } from './state.ts';
 export { ACCOUNT_ID };
 
 export const DEFAULT_SERVICE_CREDENTIALS: { accessKeyId: string; secretAccessKey: string } = {
@@ -81,6 +82,8 @@ export interface AwsDouble {
   setLatency(ms: number): void;
   /** key `${bucket}/${key}` */
   objects: Map<string, StoredObject>;
+  /** multipart uploads in progress (created, neither completed nor aborted), by upload id */
+  uploads: Map<string, MultipartUpload>;
   /** forget calls, faults, latency (not identities, credentials or objects) */
   reset(): void;
   close(): Promise<void>;
@@ -366,7 +369,8 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
               service === 'cognito' ? 'InternalErrorException' : 'InternalError',
               (e as Error)?.message ?? String(e),
             );
-      if (!(e instanceof AwsError)) console.error('[aws-double] unexpected error', e);
+      // A client that hangs up mid-body (an aborted upload) is ordinary traffic, not a double bug.
+      if (!(e instanceof AwsError) && !req.readableAborted) console.error('[aws-double] unexpected error', e);
       sendError(res, service, err, method === 'HEAD');
     }
   };
@@ -405,6 +409,7 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
     identityPoolId: state.identityPoolId,
     calls,
     objects: state.objects,
+    uploads: state.uploads,
     credentials: state.vended,
     jwks: { keys: [state.signingKey.jwk as Record<string, unknown>] },
     failNext(operation, error, count = 1) {
