@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { PolicyDocument } from './policy.ts';
-import { ACCOUNT_ID, type DoubleState, randomUpper, type VendedCredentials } from './state.ts';
+import { ACCOUNT_ID, type LocalAwsState, randomUpper, type VendedCredentials } from './state.ts';
 
 export function roleNameOf(roleArn: string): string {
   const resource = roleArn.split(':').slice(5).join(':'); // role/path/name
@@ -24,7 +24,7 @@ export interface VendParams {
 }
 
 /** Mints a temporary credential set and remembers it so S3 can verify/authorise requests made with it. */
-export function vendCredentials(state: DoubleState, p: VendParams): VendedCredentials {
+export function vendCredentials(state: LocalAwsState, p: VendParams): VendedCredentials {
   const creds: VendedCredentials = {
     accessKeyId: 'ASIA' + randomUpper(16, randomBytes(16)),
     secretAccessKey: randomBytes(30).toString('base64'),
