@@ -11,6 +11,8 @@ import { sessionAuthenticator } from './auth/session/session.ts';
 import { createSessionMiddleware } from './auth/session/session-middleware.ts';
 import type { AwsClients } from './aws/clients.ts';
 import { createCredentialServices } from './broker/credential-services.ts';
+import { vendingConfigured } from './broker/vending-readiness.ts';
+import { LOCAL_AWS_PATH } from './config/local-aws-schema.ts';
 import type { Config } from './config/schema.ts';
 import { type Authenticator, authenticate } from './http/middleware/authenticate.ts';
 import { corsPolicy } from './http/middleware/cors-policy.ts';
@@ -65,13 +67,17 @@ export async function createApp(deps: AppDeps): Promise<Express> {
     audit,
     onIdpLogout: (provider, subject) => cliTokens.revokeAll(provider, subject),
   });
+  // Development only (refused in production): Cognito Identity, STS and S3 served by keywarden.
+  const localAws = config.localAws.enabled
+    ? await (await import('./local-aws/local-aws-mount.ts')).startLocalAws({ config, logger })
+    : undefined;
   const credentials = createCredentialServices({
     config,
     store,
     logger,
     metrics,
     audit,
-    awsClients: deps.awsClients,
+    awsClients: deps.awsClients ?? localAws?.clients,
   });
   const devices = config.portal.device.enabled
     ? new DeviceAuthorizations(store, config.portal.device)
@@ -86,6 +92,8 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use(requestScope());
   app.use(httpLogger(logger));
   app.use(httpMetrics(metrics));
+  // Before helmet, CORS and rate limits: S3 answers with its own headers and CORS rules.
+  if (localAws) app.use(LOCAL_AWS_PATH, localAws.handle);
   app.use(helmet());
   app.use(healthRoutes({ store, metrics, lifecycle, metricsEnabled: config.metrics.enabled }));
 
@@ -154,7 +162,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
       }),
     );
   }
-  let presign: PresignService = noBucketsPresignService();
+  let presign: PresignService = noBucketsPresignService({ vendingConfigured: vendingConfigured(config) });
   if (config.presign.buckets.length > 0) {
     const { createPresignService } = await import('./presign/presign-service.ts');
     presign = createPresignService({

@@ -8,6 +8,11 @@ export function roleNameOf(roleArn: string): string {
   return parts[parts.length - 1] ?? resource;
 }
 
+/** The account in a role ARN (`arn:aws:iam::<account>:role/...`). */
+function accountOf(roleArn: string): string {
+  return roleArn.split(':')[4] || ACCOUNT_ID;
+}
+
 export function roleIdOf(roleArn: string): string {
   return 'AROA' + randomUpper(17, createHash('sha256').update(roleArn).digest());
 }
@@ -32,7 +37,7 @@ export function vendCredentials(state: LocalAwsState, p: VendParams): VendedCred
     expiration: Math.floor(state.now() / 1000) * 1000 + p.durationSeconds * 1000,
     roleArn: p.roleArn,
     roleSessionName: p.roleSessionName,
-    assumedRoleArn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleNameOf(p.roleArn)}/${p.roleSessionName}`,
+    assumedRoleArn: `arn:aws:sts::${accountOf(p.roleArn)}:assumed-role/${roleNameOf(p.roleArn)}/${p.roleSessionName}`,
     assumedRoleId: `${roleIdOf(p.roleArn)}:${p.roleSessionName}`,
     identityId: p.identityId,
     authenticationType: p.authenticationType,

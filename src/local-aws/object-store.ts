@@ -88,11 +88,14 @@ export class FileObjectStore implements ObjectStore {
     this.#dir = dir;
   }
 
-  /** Opens (creating if needed) the folder and reads the headers of the objects kept there. */
+  /** Reads the headers of the objects kept in the folder; the folder is made at the first write. */
   static async open(dir: string): Promise<FileObjectStore> {
     const store = new FileObjectStore(dir);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    for (const bucket of await readdir(dir, { withFileTypes: true })) {
+    const buckets = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    for (const bucket of buckets) {
       if (!bucket.isDirectory() || !BUCKET_NAME.test(bucket.name)) continue;
       for (const file of await readdir(path.join(dir, bucket.name))) {
         if (!file.endsWith('.object')) continue;
