@@ -216,6 +216,7 @@ describe('npm start on the embedded defaults with any PORT (real process)', () =
       const sts = new STSClient({ region: 'us-east-1', credentials: firstCredentials, maxAttempts: 1 });
       const caller = await sts.send(new GetCallerIdentityCommand({}));
       assert.match(caller.Arn ?? '', /:assumed-role\/keywarden-local-developer\//);
+      assert.equal(caller.Account, '000000000000', 'the account of the configured role ARN');
     } finally {
       delete process.env.AWS_ENDPOINT_URL;
     }

@@ -9,7 +9,7 @@ export function roleNameOf(roleArn: string): string {
 }
 
 /** The account in a role ARN (`arn:aws:iam::<account>:role/...`). */
-function accountOf(roleArn: string): string {
+export function accountOf(roleArn: string): string {
   return roleArn.split(':')[4] || ACCOUNT_ID;
 }
 

@@ -2,7 +2,7 @@
  * STS (AWS Query protocol: form-encoded POST, XML responses, namespace https://sts.amazonaws.com/doc/2011-06-15/).
  */
 import { randomUUID } from 'node:crypto';
-import { vendCredentials } from './credentials.ts';
+import { accountOf, vendCredentials } from './credentials.ts';
 import { type PolicyDocument, parsePolicy } from './policy.ts';
 import { type ReceivedRequest, SigV4Error, verifySigV4 } from './sigv4.ts';
 import { ACCOUNT_ID, AwsError, COGNITO_ISSUER, type LocalAwsState, xmlEscape } from './state.ts';
@@ -214,7 +214,7 @@ export class StsService {
     const userId = vended ? vended.assumedRoleId : 'AIDAKEYWARDENSERVICE0';
     return (
       `<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult><Arn>${xmlEscape(arn)}</Arn>` +
-      `<UserId>${xmlEscape(userId)}</UserId><Account>${ACCOUNT_ID}</Account></GetCallerIdentityResult>` +
+      `<UserId>${xmlEscape(userId)}</UserId><Account>${vended ? accountOf(vended.roleArn) : ACCOUNT_ID}</Account></GetCallerIdentityResult>` +
       `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`
     );
   }
