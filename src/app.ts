@@ -27,6 +27,7 @@ import { guestRoutes } from './http/routes/guest.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
 import { openApiRoutes } from './http/routes/openapi.ts';
 import { presignRoutes } from './http/routes/presign.ts';
+import type { LocalAwsService } from './local-aws/local-aws-mount.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { brokerCredentialSource } from './presign/broker-credentials.ts';
@@ -68,9 +69,11 @@ export async function createApp(deps: AppDeps): Promise<Express> {
     onIdpLogout: (provider, subject) => cliTokens.revokeAll(provider, subject),
   });
   // Development only (refused in production): Cognito Identity, STS and S3 served by keywarden.
-  const localAws = config.localAws.enabled
-    ? await (await import('./local-aws/local-aws-mount.ts')).startLocalAws({ config, logger })
-    : undefined;
+  let localAws: LocalAwsService | undefined;
+  if (config.localAws.enabled) {
+    const { startLocalAws } = await import('./local-aws/local-aws-mount.ts');
+    localAws = await startLocalAws({ config, logger });
+  }
   const credentials = createCredentialServices({
     config,
     store,

@@ -128,6 +128,9 @@ describe('npm start on the embedded defaults with any PORT (real process)', () =
     assert.equal(downloaded.status, 200);
     assert.equal(await downloaded.text(), 'hello from the newcomer');
     assert.equal(downloaded.headers.get('content-type'), 'text/plain');
+    // Served from keywarden's own origin: an uploaded page must not run as that origin.
+    assert.equal(downloaded.headers.get('content-security-policy'), 'sandbox');
+    assert.equal(downloaded.headers.get('x-content-type-options'), 'nosniff');
 
     // A presigned URL is bound to its key: the same signature for another key is refused.
     const tampered = await fetch(get.url.replace('hello.txt', 'other.txt'));
@@ -241,6 +244,26 @@ describe('npm start on the embedded defaults with any PORT (real process)', () =
     );
     assert.equal(await before.Body?.transformToString(), 'written by the SDK');
     await stop();
+  });
+});
+
+describe('PORT=0 (real process)', () => {
+  it('derives publicUrl, the development IdP issuer and the local AWS endpoint from the port bound', async () => {
+    const zero = startService({ env: { PORT: '0', KEYWARDEN_LOCAL_AWS__DATA_DIR: dataDir } });
+    try {
+      const port = await zero.listening;
+      assert.notEqual(port, 0);
+      assert.match(zero.output(), new RegExp(`open http://localhost:${port}/auth/login/dev`));
+      assert.match(zero.output(), new RegExp(`AWS_ENDPOINT_URL=http://localhost:${port}/local-aws`));
+      const discovery = await fetch(`http://localhost:${port}/dev-idp/.well-known/openid-configuration`);
+      assert.equal((await discovery.json()).issuer, `http://localhost:${port}/dev-idp`);
+      const start = await fetch(`http://localhost:${port}/auth/login/dev`, { redirect: 'manual' });
+      assert.equal(start.status, 303);
+      assert.ok(start.headers.get('location')?.startsWith(`http://localhost:${port}/dev-idp/auth?`));
+    } finally {
+      zero.child.kill('SIGTERM');
+      await zero.exited;
+    }
   });
 });
 

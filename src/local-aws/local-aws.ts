@@ -94,6 +94,13 @@ export interface LocalAws {
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/**
+ * On every S3 answer. Mounted in keywarden, objects are served from keywarden's own origin
+ * (real S3 is another origin): an uploaded HTML page opened from a presigned URL must not run
+ * as keywarden's origin, so it is sandboxed into an opaque origin, and never type-sniffed.
+ */
+const S3_CONTENT_HEADERS = { 'content-security-policy': 'sandbox', 'x-content-type-options': 'nosniff' };
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -319,7 +326,7 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
       send(
         res,
         r.status,
-        { ...cors, 'x-amz-request-id': newRequestId(), ...r.headers },
+        { ...cors, ...S3_CONTENT_HEADERS, 'x-amz-request-id': newRequestId(), ...r.headers },
         method === 'HEAD' ? undefined : r.body,
       );
     } catch (e) {
@@ -332,7 +339,13 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
               'We encountered an internal error. Please try again.',
             );
       if (!(e instanceof AwsError)) options.onUnexpectedError?.(e);
-      sendError(res, service, err, method === 'HEAD', service === 's3' ? cors : {});
+      sendError(
+        res,
+        service,
+        err,
+        method === 'HEAD',
+        service === 's3' ? { ...cors, ...S3_CONTENT_HEADERS } : {},
+      );
     }
   };
 
