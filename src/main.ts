@@ -7,11 +7,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { presignConfinementWarnings } from './presign/scope-confinement.ts';
 import { createStore } from './store/create-store.ts';
 
-/**
- * Start-up: validate config, connect the store, then listen. Shutdown on SIGTERM/SIGINT:
- * report not-ready, stop accepting, let in-flight requests finish within the grace period,
- * close the store, exit 0.
- */
+/** The configuration, or exit 78 (EX_CONFIG) listing every problem. */
 function loadConfigOrExit(options: LoadConfigOptions = {}): ReturnType<typeof loadConfig> {
   try {
     return loadConfig(options);
@@ -24,6 +20,11 @@ function loadConfigOrExit(options: LoadConfigOptions = {}): ReturnType<typeof lo
   }
 }
 
+/**
+ * Start-up: validate config, connect the store, listen, then build the app for the port bound.
+ * Shutdown on SIGTERM/SIGINT: report not-ready, stop accepting, let in-flight requests finish
+ * within the grace period, close the store, exit 0.
+ */
 async function main(): Promise<void> {
   let config = loadConfigOrExit();
 
