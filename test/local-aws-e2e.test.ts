@@ -22,6 +22,7 @@ interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
+  expiration: Date;
 }
 
 const SPA_ORIGIN = 'http://localhost:5173';
@@ -58,10 +59,11 @@ async function signIn(base: string, username: string): Promise<BrowserSession> {
 async function vend(browser: BrowserSession): Promise<{ identityId: string; credentials: Credentials }> {
   const response = await browser.post('/credentials').set('X-CSRF', '1').send({});
   assert.equal(response.status, 200, JSON.stringify(response.body));
-  const { accessKeyId, secretAccessKey, sessionToken } = response.body.credentials;
+  // As docs/local-aws.md shows: the SDK takes the expiration as a Date.
+  const { accessKeyId, secretAccessKey, sessionToken, expiration } = response.body.credentials;
   return {
     identityId: response.body.identityId,
-    credentials: { accessKeyId, secretAccessKey, sessionToken },
+    credentials: { accessKeyId, secretAccessKey, sessionToken, expiration: new Date(expiration) },
   };
 }
 
