@@ -10,7 +10,7 @@ import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StateStore } from '../store/types.ts';
 import { CredentialBroker } from './credential-broker.ts';
-import { missingVendingSettings } from './vending-readiness.ts';
+import { missingVendingSettings, vendingConfigured } from './vending-readiness.ts';
 
 /** Everything credential vending is made of, built once per app. */
 export interface CredentialServices {
@@ -44,9 +44,12 @@ export function createCredentialServices(deps: {
   }
   const missing = missingVendingSettings(config);
   if (missing.length > 0) {
+    const consequence = vendingConfigured(config)
+      ? 'no signed-in user is given a role'
+      : 'until then /credentials and /presign answer 501 vending_not_configured';
     logger.warn(
       { missing },
-      `credential vending is not configured: set ${missing.join(', ')}; until then /credentials and /presign answer 501 vending_not_configured`,
+      `credential vending is not configured: set ${missing.join(', ')}; ${consequence}`,
     );
   }
   const identities = new IdentityResolver({ clients, config: config.aws, store, metrics, logger, audit });
