@@ -88,8 +88,6 @@ export interface LocalAws {
   readonly state: LocalAwsState;
   /** JWKS of the key Cognito OpenID tokens are signed with (also served at `<mount>/.well-known/jwks_uri`). */
   readonly jwks: { keys: Array<Record<string, unknown>> };
-  /** Resolves when what has been changed so far is saved (identity file). */
-  flush(): Promise<void>;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -200,9 +198,9 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
     objects: options.objects ?? new MemoryObjectStore(),
     pathPrefix: `${publicPathPrefix}${mountPath}`,
   });
-  let saved: Promise<void> = Promise.resolve();
-  const remember = () => {
-    if (options.identityFile) saved = options.identityFile.save(state);
+  // Saved before answering, so that whatever a client was told survives a restart.
+  const remember = async () => {
+    await options.identityFile?.save(state);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -270,7 +268,7 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
           throw new AwsError(400, 'UnknownOperationException', `Unknown target ${target}`);
         }
         const result = await cognito.handle(operation, input, received);
-        remember();
+        await remember();
         send(
           res,
           200,
@@ -292,7 +290,7 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
         await hooks.beforeOperation?.(call, res);
         if (res.writableEnded || res.destroyed) return;
         const xml = await sts.handle(call.operation, params, received);
-        remember();
+        await remember();
         send(res, 200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() }, xml);
         return;
       }
@@ -355,6 +353,5 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
     },
     state,
     jwks: { keys: [state.signingKey.jwk as Record<string, unknown>] },
-    flush: () => saved,
   };
 }
