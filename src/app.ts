@@ -10,6 +10,8 @@ import { sessionAuthenticator } from './auth/session/session.ts';
 import { createSessionMiddleware } from './auth/session/session-middleware.ts';
 import type { AwsClients } from './aws/clients.ts';
 import { createCredentialServices } from './broker/credential-services.ts';
+import { vendingConfigured } from './broker/vending-readiness.ts';
+import { LOCAL_AWS_PATH } from './config/local-aws-schema.ts';
 import type { Config } from './config/schema.ts';
 import { type Authenticator, authenticate } from './http/middleware/authenticate.ts';
 import { corsPolicy } from './http/middleware/cors-policy.ts';
@@ -25,6 +27,7 @@ import { guestRoutes } from './http/routes/guest.ts';
 import { healthRoutes, type Lifecycle } from './http/routes/health.ts';
 import { openApiRoutes } from './http/routes/openapi.ts';
 import { presignRoutes } from './http/routes/presign.ts';
+import type { LocalAwsService } from './local-aws/local-aws-mount.ts';
 import { type AuditLog, createAuditLog } from './observability/audit.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { brokerCredentialSource } from './presign/broker-credentials.ts';
@@ -65,13 +68,19 @@ export async function createApp(deps: AppDeps): Promise<Express> {
     audit,
     onIdpLogout: (provider, subject) => cliTokens.revokeAll(provider, subject),
   });
+  // Development only (refused in production): Cognito Identity, STS and S3 served by keywarden.
+  let localAws: LocalAwsService | undefined;
+  if (config.localAws.enabled) {
+    const { startLocalAws } = await import('./local-aws/local-aws-mount.ts');
+    localAws = await startLocalAws({ config, logger });
+  }
   const credentials = createCredentialServices({
     config,
     store,
     logger,
     metrics,
     audit,
-    awsClients: deps.awsClients,
+    awsClients: deps.awsClients ?? localAws?.clients,
   });
   const devices = config.portal.device.enabled
     ? new DeviceAuthorizations(store, config.portal.device)
@@ -87,6 +96,8 @@ export async function createApp(deps: AppDeps): Promise<Express> {
 
   app.use(requestScope());
   app.use(requestLog({ logger, metrics }));
+  // Before the security headers, CORS and rate limits: S3 answers with its own headers and CORS rules.
+  if (localAws) app.use(LOCAL_AWS_PATH, localAws.handle);
   app.use(securityHeaders());
   app.use(healthRoutes({ store, metrics, lifecycle, metricsEnabled: config.metrics.enabled }));
   // The favicon and the portal's logo: fixed files, ahead of rate limits and sessions.
@@ -159,7 +170,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
       }),
     );
   }
-  let presign: PresignService = noBucketsPresignService();
+  let presign: PresignService = noBucketsPresignService({ vendingConfigured: vendingConfigured(config) });
   if (config.presign.buckets.length > 0) {
     const { createPresignService } = await import('./presign/presign-service.ts');
     presign = createPresignService({

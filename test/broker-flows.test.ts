@@ -586,11 +586,13 @@ describe('credential flows: AWS errors map to the right answer', () => {
     });
   }
 
-  it('a missing identity pool is a 500 before any AWS call', async () => {
+  it('a missing identity pool is a 501 vending_not_configured before any AWS call', async () => {
     h = harness('basic', { aws: { pool: { identityPoolId: undefined } } });
     const problem = await rejection(h.services.broker.getCredentials({ principal: alice }));
-    assert.equal(problem.status, 500);
-    assert.equal(problem.expose, false);
+    assert.equal(problem.status, 501);
+    assert.equal(problem.code, 'vending_not_configured');
+    assert.equal(problem.expose, true);
+    assert.equal(problem.message, 'Credential vending is not configured on this server.');
     assert.equal(h.cognito.calls().length, 0);
   });
 });

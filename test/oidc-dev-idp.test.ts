@@ -24,9 +24,10 @@ before(async () => {
   const config = loadConfig({
     env: { NODE_ENV: 'development' },
     overrides: {
+      // The development IdP's provider and issuer derive from publicUrl; nothing else is set.
       server: { publicUrl: baseUrl, port },
-      auth: { providers: { dev: { issuer: `${baseUrl}/dev-idp` } } },
       rateLimit: { enabled: false },
+      localAws: { enabled: false },
     },
   });
   const logs = captureLogs();
@@ -81,17 +82,81 @@ describe('development IdP', () => {
           env: { NODE_ENV: 'production', KEYWARDEN_SESSION__SECRET: 'x'.repeat(40) },
           overrides: {
             store: { kind: 'redis', redis: { url: 'redis://127.0.0.1:6379' } },
-            auth: {
-              devIdp: { enabled: true },
-              providers: {
-                dev: { kind: 'oidc', issuer: 'https://kw.example/dev-idp', clientId: 'c', clientSecret: 's' },
-              },
-            },
+            auth: { devIdp: { enabled: true } },
           },
         }),
       (error: unknown) =>
         error instanceof ConfigError &&
         error.problems.some((problem) => problem.startsWith('auth.devIdp.enabled:')),
     );
+  });
+
+  it('takes its issuer from server.publicUrl, which follows the port unless set', () => {
+    const byPort = loadConfig({ env: { NODE_ENV: 'development', PORT: '5380' } });
+    assert.equal(byPort.server.publicUrl, 'http://localhost:5380');
+    assert.equal(byPort.auth.providers.dev?.kind, 'oidc');
+    assert.equal(
+      byPort.auth.providers.dev?.kind === 'oidc' && byPort.auth.providers.dev.issuer,
+      'http://localhost:5380/dev-idp',
+    );
+    // A port only known after listening (PORT=0): main.ts loads again with the bound port.
+    const bound = loadConfig({ env: { NODE_ENV: 'development', PORT: '0' }, listenPort: 43_117 });
+    assert.equal(bound.server.publicUrl, 'http://localhost:43117');
+
+    // An explicit publicUrl is kept, and the issuer follows it: no exit 78 for setting it.
+    const explicit = loadConfig({
+      env: { NODE_ENV: 'development', PORT: '5380', KEYWARDEN_SERVER__PUBLIC_URL: 'http://127.0.0.1:5380' },
+    });
+    assert.equal(explicit.server.publicUrl, 'http://127.0.0.1:5380');
+    const provider = explicit.auth.providers.dev;
+    assert.equal(provider?.kind === 'oidc' && provider.issuer, 'http://127.0.0.1:5380/dev-idp');
+  });
+
+  it('refuses a provider configured under its name, saying the development IdP provides it', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          env: { NODE_ENV: 'development' },
+          overrides: {
+            auth: {
+              providers: {
+                dev: { kind: 'oidc', issuer: 'http://x.example', clientId: 'c', clientSecret: 's' },
+              },
+            },
+          },
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((problem) =>
+          /^auth\.providers\.dev: the development IdP \(auth\.devIdp\) provides this login provider/.test(
+            problem,
+          ),
+        ),
+    );
+  });
+
+  it('when disabled, takes its provider and the portal button with it', async () => {
+    const config = loadConfig({
+      env: { NODE_ENV: 'development' },
+      overrides: { auth: { devIdp: { enabled: false } }, localAws: { enabled: false } },
+    });
+    assert.deepEqual(Object.keys(config.auth.providers), []);
+    const app = await createApp({ config, store: new MemoryStore(), logger: captureLogs().logger });
+    const portal = await new BrowserSession(app, { forwardedProto: undefined }).get('/portal').expect(200);
+    assert.doesNotMatch(portal.text, /Development sign-in/);
+    assert.doesNotMatch(portal.text, /\/auth\/login\/dev/);
+    const login = await new BrowserSession(app, { forwardedProto: undefined }).get('/auth/login/dev');
+    assert.equal(login.status, 404);
+
+    // Enabled (the development default), the portal offers it.
+    const enabled = await createApp({
+      config: loadConfig({ env: { NODE_ENV: 'development' }, overrides: { localAws: { enabled: false } } }),
+      store: new MemoryStore(),
+      logger: captureLogs().logger,
+    });
+    const offered = await new BrowserSession(enabled, { forwardedProto: undefined })
+      .get('/portal')
+      .expect(200);
+    assert.match(offered.text, /Sign in with Development sign-in/);
   });
 });

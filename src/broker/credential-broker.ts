@@ -21,6 +21,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { assumeRoleWithWebIdentity, getCredentialsForIdentity } from './credential-flows.ts';
 import { type AllowedRole, allowedRoleNames, allowedRoles } from './role-mapping.ts';
 import { renderScopePolicy, ScopePolicyTooLargeError, ScopeVariableError } from './scope-policy.ts';
+import { VendingNotConfiguredError, vendingConfigured } from './vending-readiness.ts';
 
 export interface CredentialRequest {
   readonly principal: Principal;
@@ -85,8 +86,7 @@ export class CredentialBroker {
   async getCredentials(request: CredentialRequest): Promise<IssuedCredentials> {
     const { config, aws } = this.#deps;
     const { principal } = request;
-    if (!aws.pool.identityPoolId)
-      throw new AwsConfigurationError('aws.pool.identityPoolId is not configured');
+    if (!vendingConfigured({ aws, credentials: config })) throw new VendingNotConfiguredError();
 
     const allowed = allowedRoleNames(config, principal);
     const roleName = request.role ?? allowed[0];

@@ -10,6 +10,7 @@ import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StateStore } from '../store/types.ts';
 import { CredentialBroker } from './credential-broker.ts';
+import { missingVendingSettings, vendingConfigured } from './vending-readiness.ts';
 
 /** Everything credential vending is made of, built once per app. */
 export interface CredentialServices {
@@ -39,6 +40,16 @@ export function createCredentialServices(deps: {
     keyRing = CacheKeyRing.ephemeral();
     logger.warn(
       'cache.keys is not set: the credential cache uses a random key made at start-up, so entries are neither shared between instances nor kept across restarts; set KEYWARDEN_CACHE__KEYS',
+    );
+  }
+  const missing = missingVendingSettings(config);
+  if (missing.length > 0) {
+    const consequence = vendingConfigured(config)
+      ? 'no signed-in user is given a role'
+      : 'until then /credentials and /presign answer 501 vending_not_configured';
+    logger.warn(
+      { missing },
+      `credential vending is not configured: set ${missing.join(', ')}; ${consequence}`,
     );
   }
   const identities = new IdentityResolver({ clients, config: config.aws, store, metrics, logger, audit });

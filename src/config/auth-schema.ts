@@ -86,6 +86,27 @@ export const oidcProviderSchema = z.strictObject({
 
 export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
 
+/** Where the development IdP is mounted; its issuer is `<server.publicUrl>/dev-idp`. */
+export const DEV_IDP_PATH = '/dev-idp';
+
+/**
+ * The login provider the development IdP serves, derived from `server.publicUrl` (so it
+ * follows the listen port) rather than configured: a separately configured issuer could only
+ * disagree with where the IdP actually is.
+ */
+export function devIdpProvider(publicUrl: string, displayName: string): OidcProviderConfig {
+  return oidcProviderSchema.parse({
+    kind: 'oidc',
+    displayName,
+    issuer: `${publicUrl}${DEV_IDP_PATH}`,
+    clientId: 'keywarden-dev',
+    // Known to the in-process development IdP only; never a secret anywhere.
+    clientSecret: 'development-only-not-a-secret',
+    scopes: ['openid', 'profile', 'email', 'groups'],
+    claims: { groups: 'groups' },
+  });
+}
+
 export const loginProviderSchema = z.discriminatedUnion('kind', [oidcProviderSchema, samlProviderSchema]);
 export type LoginProviderConfig = z.infer<typeof loginProviderSchema>;
 
@@ -104,13 +125,15 @@ export const authSchema = z.strictObject({
     .default(10 * 60_000),
   providers: z.record(providerName, loginProviderSchema).default({}),
   /**
-   * The development IdP (src/auth/dev-idp/) mounted at /dev-idp, serving the named OIDC
-   * provider's client. Refused in production.
+   * The development IdP (src/auth/dev-idp/) mounted at /dev-idp, accepting any username. When
+   * enabled it adds the OIDC login provider named `provider` (issuer `<publicUrl>/dev-idp`);
+   * disabled, that provider and its sign-in button are gone. Refused in production.
    */
   devIdp: z
     .strictObject({
       enabled: z.boolean().default(false),
       provider: providerName.default('dev'),
+      displayName: z.string().min(1).default('Development sign-in'),
     })
     .prefault({}),
 });
@@ -167,19 +190,11 @@ export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): v
         message: 'the development IdP accepts any username and is refused in production',
       });
     }
-    const provider = config.auth.providers[devIdp.provider];
-    const expectedIssuer = `${config.server.publicUrl}/dev-idp`;
-    if (provider?.kind !== 'oidc') {
+    if (Object.hasOwn(config.auth.providers, devIdp.provider)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['auth', 'devIdp', 'provider'],
-        message: `no oidc provider named ${devIdp.provider} in auth.providers`,
-      });
-    } else if (provider.issuer !== expectedIssuer) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['auth', 'providers', devIdp.provider, 'issuer'],
-        message: `the development IdP's issuer is ${expectedIssuer}`,
+        path: ['auth', 'providers', devIdp.provider],
+        message: `the development IdP (auth.devIdp) provides this login provider, with the issuer ${config.server.publicUrl}${DEV_IDP_PATH}; remove it here, or give the development IdP another name with auth.devIdp.provider`,
       });
     }
   }

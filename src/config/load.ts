@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { withDevelopmentServices } from './development-services.ts';
 import { optionForEnvName } from './env-names.ts';
 import { type Config, checkConfig, configSchema, secretPaths } from './schema.ts';
 
@@ -21,6 +22,11 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra layer applied after every file and before the environment (tests use it). */
   overrides?: Record<string, unknown>;
+  /**
+   * The port the server is listening on, once known (after listening on port 0): it becomes
+   * `server.port`, and with it the default `server.publicUrl` and what derives from that.
+   */
+  listenPort?: number;
 }
 
 type Tree = Record<string, unknown>;
@@ -161,7 +167,8 @@ function deepFreeze<T>(value: T): T {
 
 /**
  * Builds the configuration once: default.yaml → <NODE_ENV>.yaml → $KEYWARDEN_CONFIG →
- * overrides → environment. Throws ConfigError listing every problem.
+ * overrides → environment, then what the development services derive (development-services.ts).
+ * Throws ConfigError listing every problem.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;
@@ -199,12 +206,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   }
   if (options.overrides) merged = merge(merged, options.overrides);
   merged = merge(merged, readEnvLayer(env, problems));
+  if (options.listenPort !== undefined) setPath(merged, ['server', 'port'], options.listenPort);
   if ('env' in merged && getPath(merged, ['env']) !== nodeEnv) {
     problems.push('env: set NODE_ENV instead of env in a config file');
   }
   merged.env = nodeEnv;
 
-  const result = configSchema.superRefine(checkConfig).safeParse(merged);
+  const result = configSchema.superRefine(checkConfig).transform(withDevelopmentServices).safeParse(merged);
   if (!result.success) problems.push(...result.error.issues.map(formatIssue));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return deepFreeze(result.data);

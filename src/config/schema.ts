@@ -10,6 +10,7 @@ import {
 } from './aws-schema.ts';
 import { bearerSchema, checkBearerConfig } from './bearer-schema.ts';
 import { checkPresignConfig, presignSchema } from './buckets-schema.ts';
+import { checkLocalAwsConfig, localAwsSchema } from './local-aws-schema.ts';
 import { checkPortalConfig, portalSchema } from './portal-schema.ts';
 import { checkSessionConfig, sessionSchema, sessionSecretPaths } from './session-schema.ts';
 
@@ -37,30 +38,37 @@ const byteSize = z.union([
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-export const serverSchema = z.strictObject({
-  host: z.string().default('0.0.0.0'),
-  port: z.number().int().min(0).max(65535).default(8080),
-  /**
-   * The URL browsers and IdPs use to reach keywarden; redirect and ACS URLs derive from it.
-   * Kept without trailing slashes, so `${publicUrl}/path` is always one slash.
-   */
-  publicUrl: httpUrl.transform((url) => url.replace(/\/+$/, '')).default('http://localhost:8080'),
-  /**
-   * How many reverse proxies sit in front of keywarden. The client IP is taken that many
-   * hops from the right of X-Forwarded-For, so a client cannot choose its own IP.
-   */
-  trustProxyHops: z.number().int().min(0).max(10).default(0),
-  bodyLimit: byteSize.default(64 * 1024),
-  /**
-   * After SIGTERM, keep serving (new connections too) this long while /readyz fails, so load
-   * balancers take the instance out of rotation before it stops accepting. 0: stop at once.
-   */
-  drainDelayMs: z.number().int().min(0).max(300_000).default(0),
-  /** Then how long in-flight requests and open connections get before they are cut. */
-  shutdownGraceMs: durationMs.default(10_000),
-  requestTimeoutMs: durationMs.default(30_000),
-  keepAliveTimeoutMs: durationMs.default(5_000),
-});
+export const serverSchema = z
+  .strictObject({
+    host: z.string().default('0.0.0.0'),
+    /** 0 asks the system for a free port; the port actually bound is then the one used. */
+    port: z.number().int().min(0).max(65535).default(8080),
+    /**
+     * The URL browsers and IdPs use to reach keywarden; redirect and ACS URLs derive from it.
+     * Kept without trailing slashes, so `${publicUrl}/path` is always one slash. Unset, it is
+     * `http://localhost:<port>` and follows the listen port.
+     */
+    publicUrl: httpUrl.transform((url) => url.replace(/\/+$/, '')).optional(),
+    /**
+     * How many reverse proxies sit in front of keywarden. The client IP is taken that many
+     * hops from the right of X-Forwarded-For, so a client cannot choose its own IP.
+     */
+    trustProxyHops: z.number().int().min(0).max(10).default(0),
+    bodyLimit: byteSize.default(64 * 1024),
+    /**
+     * After SIGTERM, keep serving (new connections too) this long while /readyz fails, so load
+     * balancers take the instance out of rotation before it stops accepting. 0: stop at once.
+     */
+    drainDelayMs: z.number().int().min(0).max(300_000).default(0),
+    /** Then how long in-flight requests and open connections get before they are cut. */
+    shutdownGraceMs: durationMs.default(10_000),
+    requestTimeoutMs: durationMs.default(30_000),
+    keepAliveTimeoutMs: durationMs.default(5_000),
+  })
+  .transform(({ publicUrl, ...server }) => ({
+    ...server,
+    publicUrl: publicUrl ?? `http://localhost:${server.port}`,
+  }));
 
 export const corsSchema = z.strictObject({
   /** Exact origins (scheme://host[:port]) allowed to call keywarden with credentials. */
@@ -175,6 +183,7 @@ export const configSchema = z.strictObject({
   guests: guestsSchema.prefault({}),
   presign: presignSchema.prefault({}),
   portal: portalSchema.prefault({}),
+  localAws: localAwsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -208,6 +217,7 @@ export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkSessionConfig(config, ctx);
   checkCredentialsConfig(config, ctx);
   checkPortalConfig(config, ctx);
+  checkLocalAwsConfig(config, ctx);
   checkPresignConfig(config.presign, ctx, {
     roles: Object.keys(config.credentials.roles),
     scopes: Object.keys(config.credentials.scopes),

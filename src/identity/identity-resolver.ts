@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { developerUserIdentifier, type Principal } from '../auth/principal.ts';
 import { type AwsCallContext, AwsConfigurationError, callAws } from '../aws/aws-call.ts';
 import type { AwsClients } from '../aws/clients.ts';
+import { VendingNotConfiguredError } from '../broker/vending-readiness.ts';
 import type { AwsConfig } from '../config/aws-schema.ts';
 import { KeywardenError } from '../http/errors.ts';
 import type { AuditLog } from '../observability/audit.ts';
@@ -81,7 +82,7 @@ export class IdentityResolver {
 
   get #poolId(): string {
     const poolId = this.#deps.config.pool.identityPoolId;
-    if (!poolId) throw new AwsConfigurationError('aws.pool.identityPoolId is not configured');
+    if (!poolId) throw new VendingNotConfiguredError();
     return poolId;
   }
 

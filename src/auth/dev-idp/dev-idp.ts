@@ -2,10 +2,10 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import express, { type Router } from 'express';
 import Provider, { type OidcContext } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { DEV_IDP_PATH } from '../../config/auth-schema.ts';
 import type { Config } from '../../config/schema.ts';
 
-/** Where the development IdP is mounted; its issuer is `<publicUrl>/dev-idp`. */
-export const DEV_IDP_PATH = '/dev-idp';
+export { DEV_IDP_PATH };
 
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);

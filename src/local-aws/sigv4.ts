@@ -1,6 +1,6 @@
 /**
  * SigV4 verification by re-signing: the received method/path/query/signed headers/body are fed to
- * @smithy/signature-v4 with the secret the double knows for the access key, and the resulting
+ * @smithy/signature-v4 with the secret the local AWS knows for the access key, and the resulting
  * signature is compared (constant time) with the one the client sent.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -59,7 +59,7 @@ export interface VerifyOptions {
   /** whether x-amz-content-sha256: UNSIGNED-PAYLOAD / STREAMING-* are accepted (S3 only) */
   allowUnsignedPayload: boolean;
   lookup(accessKeyId: string): KnownKey | undefined;
-  /** the double's clock (epoch ms) used for expirations */
+  /** the local AWS clock (epoch ms) used for expirations */
   now: number;
 }
 

@@ -1,5 +1,5 @@
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
-import { COGNITO_ISSUER, type DoubleState } from './state.ts';
+import { COGNITO_ISSUER, type LocalAwsState } from './state.ts';
 
 export const PRINCIPAL_TAGS_CLAIM = 'https://aws.amazon.com/tags';
 
@@ -9,7 +9,7 @@ export interface CognitoTokenClaims extends JWTPayload {
 }
 
 export async function issueCognitoToken(
-  state: DoubleState,
+  state: LocalAwsState,
   identityId: string,
   amr: string[],
   durationSeconds: number,
@@ -42,8 +42,8 @@ export class TokenError extends Error {
   }
 }
 
-/** Verifies a token issued by this double's Cognito side (signature, iss, aud = pool id, exp). */
-export async function verifyCognitoToken(state: DoubleState, token: string): Promise<CognitoTokenClaims> {
+/** Verifies a token issued by this Cognito Identity (signature, iss, aud = pool id, exp). */
+export async function verifyCognitoToken(state: LocalAwsState, token: string): Promise<CognitoTokenClaims> {
   try {
     const { payload } = await jwtVerify<CognitoTokenClaims>(token, state.signingKey.publicKey, {
       issuer: COGNITO_ISSUER,

@@ -2,10 +2,10 @@
  * STS (AWS Query protocol: form-encoded POST, XML responses, namespace https://sts.amazonaws.com/doc/2011-06-15/).
  */
 import { randomUUID } from 'node:crypto';
-import { vendCredentials } from './creds.ts';
+import { accountOf, vendCredentials } from './credentials.ts';
 import { type PolicyDocument, parsePolicy } from './policy.ts';
 import { type ReceivedRequest, SigV4Error, verifySigV4 } from './sigv4.ts';
-import { ACCOUNT_ID, AwsError, COGNITO_ISSUER, type DoubleState, xmlEscape } from './state.ts';
+import { ACCOUNT_ID, AwsError, COGNITO_ISSUER, type LocalAwsState, xmlEscape } from './state.ts';
 import { principalTagsFromClaims, TokenError, verifyCognitoToken } from './tokens.ts';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -50,8 +50,8 @@ export function sigV4ErrorToSts(e: SigV4Error): AwsError {
 }
 
 export class StsService {
-  state: DoubleState;
-  constructor(state: DoubleState) {
+  state: LocalAwsState;
+  constructor(state: LocalAwsState) {
     this.state = state;
   }
 
@@ -134,7 +134,7 @@ export class StsService {
       sessionPolicy = parsePolicy(policyText);
     }
 
-    const role = this.state.roles[roleArn!];
+    const role = Object.hasOwn(this.state.roles, roleArn!) ? this.state.roles[roleArn!] : undefined;
     if (!ROLE_ARN.test(roleArn!) || !role || role.trustsPool === false) {
       throw new AwsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
     }
@@ -214,7 +214,7 @@ export class StsService {
     const userId = vended ? vended.assumedRoleId : 'AIDAKEYWARDENSERVICE0';
     return (
       `<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult><Arn>${xmlEscape(arn)}</Arn>` +
-      `<UserId>${xmlEscape(userId)}</UserId><Account>${ACCOUNT_ID}</Account></GetCallerIdentityResult>` +
+      `<UserId>${xmlEscape(userId)}</UserId><Account>${vended ? accountOf(vended.roleArn) : ACCOUNT_ID}</Account></GetCallerIdentityResult>` +
       `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`
     );
   }

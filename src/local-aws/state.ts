@@ -1,3 +1,8 @@
+/**
+ * What the local AWS knows: the identity pool, roles and buckets it emulates, the identities,
+ * developer logins and credentials it has issued, and multipart uploads in progress. Objects
+ * live in an ObjectStore (object-store.ts).
+ */
 import type { generateKeyPair, JWK } from 'jose';
 import type { PolicyDocument } from './policy.ts';
 
@@ -13,9 +18,15 @@ export interface StaticCredentials {
 export interface RoleSettings {
   maxSessionDuration: number;
   trustsPool?: boolean;
+  /**
+   * The role's IAM permission policy. S3 allows a request only when this policy and the
+   * credentials' session policy (if any) both allow it. Unset: the role's own permissions are
+   * not modelled and only the session policy decides.
+   */
+  policy?: PolicyDocument;
 }
 
-/** A Cognito identity held by the double. */
+/** A Cognito identity held by the local AWS. */
 export interface IdentityRecord {
   id: string;
   /** developer user identifiers linked to this identity (empty => unauthenticated identity) */
@@ -25,7 +36,7 @@ export interface IdentityRecord {
   mergedInto?: string;
 }
 
-/** Every credential set the double vends (Cognito GetCredentialsForIdentity or STS). */
+/** Every credential set the local AWS vends (Cognito GetCredentialsForIdentity or STS). */
 export interface VendedCredentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -45,14 +56,6 @@ export interface VendedCredentials {
   source: 'sts' | 'cognito';
 }
 
-export interface StoredObject {
-  body: Buffer;
-  contentType?: string;
-  etag: string;
-  lastModified?: Date;
-  metadata?: Record<string, string>;
-}
-
 export interface MultipartUpload {
   uploadId: string;
   bucket: string;
@@ -65,7 +68,7 @@ export interface MultipartUpload {
 
 type KeyMaterial = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
-export interface DoubleState {
+export interface LocalAwsState {
   region: string;
   identityPoolId: string;
   developerProviderName: string;
@@ -78,11 +81,10 @@ export interface DoubleState {
   /** developer user identifier -> identity id */
   developerUsers: Map<string, string>;
   vended: Map<string, VendedCredentials>;
-  objects: Map<string, StoredObject>;
   uploads: Map<string, MultipartUpload>;
   signingKey: { privateKey: KeyMaterial; publicKey: KeyMaterial; kid: string; jwk: JWK };
   clockOffsetMs: number;
-  /** the double's notion of "now" (epoch ms); can be advanced with advanceClock() */
+  /** the local AWS notion of "now" (epoch ms); can be advanced with advanceClock() */
   now(): number;
 }
 

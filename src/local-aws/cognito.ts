@@ -2,9 +2,9 @@
  * Cognito Identity (AWS JSON 1.1 protocol: POST /, X-Amz-Target: AWSCognitoIdentityService.<Op>).
  */
 import { randomUUID } from 'node:crypto';
-import { vendCredentials } from './creds.ts';
+import { vendCredentials } from './credentials.ts';
 import { type ReceivedRequest, SigV4Error, verifySigV4 } from './sigv4.ts';
-import { AwsError, COGNITO_LOGIN_PROVIDER, type DoubleState, type IdentityRecord } from './state.ts';
+import { AwsError, COGNITO_LOGIN_PROVIDER, type IdentityRecord, type LocalAwsState } from './state.ts';
 import {
   type CognitoTokenClaims,
   issueCognitoToken,
@@ -102,8 +102,8 @@ function checkIdFormat(value: string, field: string): void {
 }
 
 export class CognitoService {
-  state: DoubleState;
-  constructor(state: DoubleState) {
+  state: LocalAwsState;
+  constructor(state: LocalAwsState) {
     this.state = state;
   }
 
@@ -148,7 +148,7 @@ export class CognitoService {
         throw new AwsError(
           400,
           'UnknownOperationException',
-          `Operation ${operation} is not supported by the AWS test double.`,
+          `Operation ${operation} is not supported by the local AWS.`,
         );
     }
   }
@@ -374,7 +374,8 @@ export class CognitoService {
       authenticationType = 'authenticated';
       if (customRoleArn !== undefined) {
         const known =
-          customRoleArn in this.state.roles || customRoleArn === this.state.poolRoles.authenticated;
+          Object.hasOwn(this.state.roles, customRoleArn) ||
+          customRoleArn === this.state.poolRoles.authenticated;
         if (!known) throw invalidParameter(`Invalid CustomRoleArn: ${customRoleArn}`);
         roleArn = customRoleArn;
       } else {

@@ -1,11 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { PolicyDocument } from './policy.ts';
-import { ACCOUNT_ID, type DoubleState, randomUpper, type VendedCredentials } from './state.ts';
+import { ACCOUNT_ID, type LocalAwsState, randomUpper, type VendedCredentials } from './state.ts';
 
 export function roleNameOf(roleArn: string): string {
   const resource = roleArn.split(':').slice(5).join(':'); // role/path/name
   const parts = resource.split('/');
   return parts[parts.length - 1] ?? resource;
+}
+
+/** The account in a role ARN (`arn:aws:iam::<account>:role/...`). */
+export function accountOf(roleArn: string): string {
+  return roleArn.split(':')[4] || ACCOUNT_ID;
 }
 
 export function roleIdOf(roleArn: string): string {
@@ -24,7 +29,7 @@ export interface VendParams {
 }
 
 /** Mints a temporary credential set and remembers it so S3 can verify/authorise requests made with it. */
-export function vendCredentials(state: DoubleState, p: VendParams): VendedCredentials {
+export function vendCredentials(state: LocalAwsState, p: VendParams): VendedCredentials {
   const creds: VendedCredentials = {
     accessKeyId: 'ASIA' + randomUpper(16, randomBytes(16)),
     secretAccessKey: randomBytes(30).toString('base64'),
@@ -32,7 +37,7 @@ export function vendCredentials(state: DoubleState, p: VendParams): VendedCreden
     expiration: Math.floor(state.now() / 1000) * 1000 + p.durationSeconds * 1000,
     roleArn: p.roleArn,
     roleSessionName: p.roleSessionName,
-    assumedRoleArn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleNameOf(p.roleArn)}/${p.roleSessionName}`,
+    assumedRoleArn: `arn:aws:sts::${accountOf(p.roleArn)}:assumed-role/${roleNameOf(p.roleArn)}/${p.roleSessionName}`,
     assumedRoleId: `${roleIdOf(p.roleArn)}:${p.roleSessionName}`,
     identityId: p.identityId,
     authenticationType: p.authenticationType,

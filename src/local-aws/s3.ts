@@ -1,14 +1,16 @@
 /**
  * S3 REST/XML, path-style only (`/<bucket>/<key>`), SigV4 header or query (presigned) auth, browser POST
- * policy uploads, multipart uploads, authorisation against the caller's inline session policy.
+ * policy uploads, multipart uploads, authorisation against the role's permission policy and the
+ * caller's inline session policy (both must allow, an explicit deny in either refuses).
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { Hash } from '@smithy/hash-node';
 import { getSigningKey } from '@smithy/signature-v4';
+import type { ObjectStore, StoredObject } from './object-store.ts';
 import { evaluatePolicy, type PolicyContext } from './policy.ts';
 import { parseAmzDate, type QueryMap, type ReceivedRequest, SigV4Error, verifySigV4 } from './sigv4.ts';
-import { AwsError, type DoubleState, type StoredObject, type VendedCredentials, xmlEscape } from './state.ts';
+import { AwsError, type LocalAwsState, type VendedCredentials, xmlEscape } from './state.ts';
 
 const XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -206,10 +208,25 @@ function metadataFrom(entries: Iterable<[string, string]>): Record<string, strin
   return out;
 }
 
+export interface S3ServiceOptions {
+  objects: ObjectStore;
+  /** The path in front of `/<bucket>` in the URLs clients use (where the local AWS is mounted). */
+  pathPrefix: string;
+}
+
 export class S3Service {
-  state: DoubleState;
-  constructor(state: DoubleState) {
+  state: LocalAwsState;
+  readonly #objects: ObjectStore;
+  readonly #pathPrefix: string;
+  constructor(state: LocalAwsState, options: S3ServiceOptions) {
     this.state = state;
+    this.#objects = options.objects;
+    this.#pathPrefix = options.pathPrefix;
+  }
+
+  /** The URL of an object as the client addressed this service (for `Location`). */
+  #location(req: ReceivedRequest, bucket: string, key: string): string {
+    return `http://${header(req, 'host') ?? 'localhost'}${this.#pathPrefix}/${bucket}/${encodeKey(key)}`;
   }
 
   private lookupKey(akid: string) {
@@ -249,9 +266,13 @@ export class S3Service {
     req: ReceivedRequest,
     extra: PolicyContext = {},
   ): void {
-    const policy = principal.vended?.sessionPolicy;
-    if (!policy || !principal.vended) return; // no session policy: the role's own policy is out of scope
+    // The service's own (IAM user) credentials are not confined here; vended ones are.
     const v = principal.vended;
+    if (!v) return;
+    const rolePolicy = Object.hasOwn(this.state.roles, v.roleArn)
+      ? this.state.roles[v.roleArn]?.policy
+      : undefined;
+    if (!rolePolicy && !v.sessionPolicy) return;
     const context: PolicyContext = {
       'aws:SecureTransport': 'false',
       'aws:SourceIp': '127.0.0.1',
@@ -268,12 +289,27 @@ export class S3Service {
       ...extra,
     };
     for (const [k, val] of Object.entries(v.principalTags)) context[`aws:PrincipalTag/${k}`] = val;
-    const decision = evaluatePolicy(policy, action, resource, context);
-    if (decision !== 'Allow') {
+    // As IAM evaluates an assumed-role session: the role's identity-based policy and the session
+    // policy must both allow; an explicit deny in either refuses.
+    const decisions: Array<{ kind: string; decision: ReturnType<typeof evaluatePolicy> }> = [];
+    if (rolePolicy)
+      decisions.push({
+        kind: 'identity-based',
+        decision: evaluatePolicy(rolePolicy, action, resource, context),
+      });
+    if (v.sessionPolicy)
+      decisions.push({
+        kind: 'session',
+        decision: evaluatePolicy(v.sessionPolicy, action, resource, context),
+      });
+    const refusal =
+      decisions.find(({ decision }) => decision === 'ExplicitDeny') ??
+      decisions.find(({ decision }) => decision !== 'Allow');
+    if (refusal) {
       const why =
-        decision === 'ExplicitDeny'
-          ? 'with an explicit deny in a session policy'
-          : `because no session policy allows the ${action} action`;
+        refusal.decision === 'ExplicitDeny'
+          ? `with an explicit deny in a ${refusal.kind} policy`
+          : `because no ${refusal.kind} policy allows the ${action} action`;
       throw new AwsError(
         403,
         'AccessDenied',
@@ -307,7 +343,7 @@ export class S3Service {
         return this.getObject(req, bucket, key, route.operation === 'HeadObject');
       case 'DeleteObject':
         this.authorize(principal, 's3:DeleteObject', objectArn, req);
-        this.state.objects.delete(`${bucket}/${key}`);
+        await this.#objects.delete(bucket, key);
         return { status: 204, headers: {} };
       case 'CreateMultipartUpload':
         this.authorize(principal, 's3:PutObject', objectArn, req);
@@ -337,11 +373,7 @@ export class S3Service {
         return this.listObjectsV2(req, bucket);
       }
       default:
-        throw new AwsError(
-          501,
-          'NotImplemented',
-          `${route.operation} is not implemented by the AWS test double.`,
-        );
+        throw new AwsError(501, 'NotImplemented', `${route.operation} is not implemented by the local AWS.`);
     }
   }
 
@@ -370,7 +402,7 @@ export class S3Service {
     }
     for (const [alg, value] of Object.entries(provided)) {
       const impl = CHECKSUMS[alg];
-      if (!impl) continue; // e.g. crc64nvme / type: not verified by the double
+      if (!impl) continue; // e.g. crc64nvme / type: not verified here
       if (impl.compute(data) !== value) {
         throw new AwsError(
           400,
@@ -382,9 +414,9 @@ export class S3Service {
     return data;
   }
 
-  private putObject(req: ReceivedRequest, bucket: string, key: string): S3Response {
+  private async putObject(req: ReceivedRequest, bucket: string, key: string): Promise<S3Response> {
     if (header(req, 'x-amz-copy-source'))
-      throw new AwsError(501, 'NotImplemented', 'CopyObject is not implemented by the double.');
+      throw new AwsError(501, 'NotImplemented', 'CopyObject is not implemented by the local AWS.');
     const body = this.payload(req);
     const etag = `"${md5Hex(body)}"`;
     const obj: StoredObject = {
@@ -394,12 +426,17 @@ export class S3Service {
       lastModified: new Date(this.state.now()),
       metadata: metadataFrom(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
     };
-    this.state.objects.set(`${bucket}/${key}`, obj);
+    await this.#objects.put(bucket, key, obj);
     return { status: 200, headers: { etag } };
   }
 
-  private getObject(req: ReceivedRequest, bucket: string, key: string, head: boolean): S3Response {
-    const obj = this.state.objects.get(`${bucket}/${key}`);
+  private async getObject(
+    req: ReceivedRequest,
+    bucket: string,
+    key: string,
+    head: boolean,
+  ): Promise<S3Response> {
+    const obj = await this.#objects.get(bucket, key);
     if (!obj) throw new AwsError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
     const ifMatch = header(req, 'if-match');
     if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => t.trim() === obj.etag)) {
@@ -538,7 +575,11 @@ export class S3Service {
     return xmlResponse(`${xml}</ListPartsResult>`);
   }
 
-  private completeMultipartUpload(req: ReceivedRequest, bucket: string, key: string): S3Response {
+  private async completeMultipartUpload(
+    req: ReceivedRequest,
+    bucket: string,
+    key: string,
+  ): Promise<S3Response> {
     const upload = this.upload(req, bucket, key);
     const text = req.body.toString('utf8');
     const requested: Array<{ partNumber: number; etag: string }> = [];
@@ -601,7 +642,7 @@ export class S3Service {
       digests.push(createHash('md5').update(part.body).digest());
     });
     const etag = `"${md5Hex(Buffer.concat(digests))}-${requested.length}"`;
-    this.state.objects.set(`${bucket}/${key}`, {
+    await this.#objects.put(bucket, key, {
       body: Buffer.concat(bodies),
       contentType: upload.contentType ?? 'binary/octet-stream',
       etag,
@@ -609,7 +650,7 @@ export class S3Service {
       metadata: upload.metadata,
     });
     this.state.uploads.delete(upload.uploadId);
-    const location = `http://${header(req, 'host') ?? 'localhost'}/${bucket}/${encodeKey(key)}`;
+    const location = this.#location(req, bucket, key);
     return xmlResponse(
       `<CompleteMultipartUploadResult xmlns="${S3_NS}"><Location>${xmlEscape(location)}</Location>` +
         `<Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(etag)}</ETag>` +
@@ -623,7 +664,7 @@ export class S3Service {
     return { status: 204, headers: {} };
   }
 
-  private listObjectsV2(req: ReceivedRequest, bucket: string): S3Response {
+  private async listObjectsV2(req: ReceivedRequest, bucket: string): Promise<S3Response> {
     const prefix = q(req.query, 'prefix') ?? '';
     const delimiter = q(req.query, 'delimiter');
     const maxKeys = Math.min(1000, Number(q(req.query, 'max-keys') ?? '1000') || 1000);
@@ -631,11 +672,8 @@ export class S3Service {
     const startAfter = token
       ? Buffer.from(token, 'base64url').toString('utf8')
       : (q(req.query, 'start-after') ?? '');
-    const keys = [...this.state.objects.keys()]
-      .filter((k) => k.startsWith(`${bucket}/`))
-      .map((k) => k.slice(bucket.length + 1))
-      .filter((k) => k.startsWith(prefix) && k > startAfter)
-      .sort();
+    const summaries = new Map((await this.#objects.list(bucket)).map((object) => [object.key, object]));
+    const keys = [...summaries.keys()].filter((k) => k.startsWith(prefix) && k > startAfter).sort();
     const contents: string[] = [];
     const prefixes = new Set<string>();
     let truncated = false;
@@ -653,10 +691,10 @@ export class S3Service {
           continue;
         }
       }
-      const obj = this.state.objects.get(`${bucket}/${k}`)!;
+      const obj = summaries.get(k)!;
       contents.push(
-        `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${(obj.lastModified ?? new Date(0)).toISOString()}</LastModified>` +
-          `<ETag>${xmlEscape(obj.etag)}</ETag><Size>${obj.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${obj.lastModified.toISOString()}</LastModified>` +
+          `<ETag>${xmlEscape(obj.etag)}</ETag><Size>${obj.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
       );
     }
     let xml =
@@ -871,14 +909,14 @@ export class S3Service {
       req,
     );
     const etag = `"${md5Hex(data)}"`;
-    this.state.objects.set(`${bucket}/${key}`, {
+    await this.#objects.put(bucket, key, {
       body: data,
       contentType: fields.get('content-type') ?? 'binary/octet-stream',
       etag,
       lastModified: new Date(this.state.now()),
       metadata: metadataFrom(fields.entries()),
     });
-    const location = `http://${header(req, 'host') ?? 'localhost'}/${bucket}/${encodeKey(key)}`;
+    const location = this.#location(req, bucket, key);
     const redirect = fields.get('success_action_redirect');
     if (redirect) {
       const u = new URL(redirect);
