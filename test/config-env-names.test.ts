@@ -89,6 +89,7 @@ const RECORD_KEYS: Record<string, string[]> = {
   'credentials.roles': ['admin'],
   'credentials.scopes': ['read'],
   'portal.accounts': ['123456789012'],
+  'localAws.rolePolicies': ['admin'],
 };
 
 /** Values the generic generator cannot guess (formats, patterns, PEM). */
@@ -130,6 +131,10 @@ const SAMPLES: Record<string, unknown> = {
   'credentials.guestRole': 'admin',
   'credentials.defaultScope': 'read',
   'credentials.scopes.*.policy': { Version: '2012-10-17', Statement: [{ Effect: 'Deny' }] },
+  'localAws.rolePolicies.*': {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::uploads-bucket/*' }],
+  },
   'cache.keys': [`k1:${randomBytes(32).toString('base64url')}`],
   'presign.buckets': [{ name: 'uploads-bucket', region: 'eu-west-1' }],
   'portal.federationEndpoint': 'https://signin.example/federation',
@@ -169,7 +174,14 @@ function walk(schema: Schema, at: string[], pattern: string[], out: Leaf[]): voi
   const inner = unwrap(schema);
   const def = inner._zod.def as z.core.$ZodTypeDef;
   if (def.type === 'object') {
-    for (const [key, child] of Object.entries((def as z.core.$ZodObjectDef).shape)) {
+    const shape = (def as z.core.$ZodObjectDef).shape;
+    // An IAM policy document (`Version`, `Statement`) is one value: its keys are AWS's, not
+    // options, and the SCREAMING_SNAKE rule cannot spell PascalCase. It is set whole, as JSON.
+    if (Object.keys(shape).some((key) => /^[A-Z]/.test(key))) {
+      out.push({ path: at, pattern: pattern.join('.'), schema });
+      return;
+    }
+    for (const [key, child] of Object.entries(shape)) {
       walk(child, [...at, key], [...pattern, key], out);
     }
     return;

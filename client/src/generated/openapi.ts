@@ -241,6 +241,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/favicon.ico": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The site icon (`portal.logoFile`, else keywarden's mark as a 32×32 ICO).
+         * @description Served ahead of rate limits and sessions, cached for a day.
+         */
+        get: operations["getFavicon"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -345,6 +365,28 @@ export interface paths {
          *     from this origin only, nothing inline) and `Cache-Control: no-store`.
          */
         get: operations["portal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/assets/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mark in the portal's header (`portal.logoFile`, else keywarden's own SVG mark).
+         * @description Served ahead of rate limits and sessions, cached for a day, with a sandboxing
+         *     Content-Security-Policy (an SVG opened directly cannot run script). The media type
+         *     follows the configured file's extension.
+         */
+        get: operations["portalLogo"];
         put?: never;
         post?: never;
         delete?: never;
@@ -777,6 +819,7 @@ export interface components {
              *     * 415: `unsupported_media_type`
              *     * 429: `rate_limited`
              *     * 500: `internal_error`, `credentials_misconfigured`, `s3_error`
+             *     * 501: `vending_not_configured`
              *     * 503: `service_unavailable`
              */
             code: string;
@@ -1000,6 +1043,15 @@ export interface components {
         };
         /** @description `unsupported_media_type`: a body the route does not take (JSON routes take only `application/json`), or a charset or `Content-Encoding` the body parsers do not support. */
         UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `vending_not_configured`: this server has no identity pool (`aws.pool.identityPoolId`) or no role (`credentials.roles`), so it vends no credentials and signs no URLs. Retrying does not help; the operators must configure credential vending (start-up logs name the missing settings). */
+        VendingNotConfigured: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1422,6 +1474,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["VendingNotConfigured"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1446,7 +1499,39 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["VendingNotConfigured"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFavicon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The icon. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/webp": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified (ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getHealth: {
@@ -1519,6 +1604,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["VendingNotConfigured"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1580,6 +1666,37 @@ export interface operations {
             401: components["responses"]["PortalErrorPage"];
             429: components["responses"]["PortalRetryLater"];
             503: components["responses"]["PortalRetryLater"];
+        };
+    };
+    portalLogo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The logo. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/svg+xml": string;
+                    "image/webp": string;
+                    "image/x-icon": string;
+                };
+            };
+            /** @description Not modified (ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     portalStyles: {
@@ -1819,6 +1936,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["VendingNotConfigured"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1852,6 +1970,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["VendingNotConfigured"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
