@@ -1,0 +1,179 @@
+import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
+
+/**
+ * How a call to a sign-in provider's API went wrong, in the two ways that matter to a client:
+ * the provider refused (a revoked token, another app's token, a bad code → 401) or the provider
+ * could not answer (down, slow, rate-limited → 503 with Retry-After, never 401: the user's
+ * credential may well be fine). Neither carries token values or response bodies.
+ */
+
+/** The provider cannot say right now; `reason` is for logs (no secrets). */
+export class ProviderUnavailableError extends Error {
+  readonly retryAfterSeconds: number;
+  constructor(reason: string, retryAfterSeconds: number, options?: ErrorOptions) {
+    super(reason, options);
+    this.name = 'ProviderUnavailableError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The provider said no. `reason` is for the audit log; clients get a generic message. */
+export class ProviderRejectedError extends Error {
+  readonly reason: string;
+  constructor(reason: string, options?: ErrorOptions) {
+    super(reason, options);
+    this.name = 'ProviderRejectedError';
+    this.reason = reason;
+  }
+}
+
+const MAX_RETRY_AFTER_SECONDS = 300;
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+function clampSeconds(seconds: number): number {
+  if (!Number.isFinite(seconds)) return DEFAULT_RETRY_AFTER_SECONDS;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(seconds)));
+}
+
+/** From `Retry-After` (seconds or a date) or GitHub's `x-ratelimit-reset` (epoch seconds). */
+export function retryAfterOf(response: Response, now = Date.now()): number {
+  const retryAfter = response.headers.get('retry-after');
+  if (retryAfter !== null) {
+    const seconds = /^\d+$/.test(retryAfter.trim())
+      ? Number(retryAfter)
+      : (Date.parse(retryAfter) - now) / 1000;
+    return clampSeconds(seconds);
+  }
+  const reset = response.headers.get('x-ratelimit-reset');
+  if (reset !== null && /^\d+$/.test(reset.trim())) return clampSeconds(Number(reset) - now / 1000);
+  return DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+/**
+ * Graph API error codes that mean "too many calls", not "bad token": 4 (app), 17 (user), 32
+ * (page), 613 (custom rate limit), 80001–80014 (business use case limits).
+ */
+const FACEBOOK_THROTTLE_CODES = new Set([4, 17, 32, 613]);
+
+function facebookErrorCode(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export function isFacebookThrottle(body: unknown): boolean {
+  const code = facebookErrorCode(body);
+  return code !== undefined && (FACEBOOK_THROTTLE_CODES.has(code) || (code >= 80_001 && code <= 80_014));
+}
+
+/**
+ * The outage a non-2xx answer stands for, if it is one: a server error, 429, GitHub's rate
+ * limits (403 with `x-ratelimit-remaining: 0`, or a secondary limit's 403 with `Retry-After`),
+ * or a Graph API throttling code. Anything else is the provider refusing.
+ */
+export function outageOf(
+  response: Response,
+  body: unknown,
+  what: string,
+): ProviderUnavailableError | undefined {
+  const status = response.status;
+  if (status >= 500)
+    return new ProviderUnavailableError(`${what} answered HTTP ${status}`, retryAfterOf(response));
+  const rateLimited =
+    status === 429 ||
+    (status === 403 &&
+      (response.headers.get('x-ratelimit-remaining') === '0' || response.headers.has('retry-after'))) ||
+    isFacebookThrottle(body);
+  return rateLimited
+    ? new ProviderUnavailableError(`${what} is rate-limited (HTTP ${status})`, retryAfterOf(response))
+    : undefined;
+}
+
+/** A network failure, a timeout or an abort: nothing was learnt about the credential. */
+export function isTransportFailure(error: unknown): boolean {
+  if (error instanceof TypeError) return true; // fetch failed: refused, reset, DNS
+  if (error instanceof DOMException) return error.name === 'TimeoutError' || error.name === 'AbortError';
+  if (error instanceof ClientError) return error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT';
+  return false;
+}
+
+/** A user document or token check is a few kB; a provider answering megabytes is not answering. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads a JSON body, or undefined when there is none or it is not JSON (an error page). Bodies
+ * over 1 MiB are an outage, not something to buffer.
+ */
+export async function jsonBodyOf(response: Response, what: string): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    for await (const chunk of response.body) {
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        // Leaving the loop by a throw cancels the stream.
+        throw new ProviderUnavailableError(
+          `${what} answered more than ${MAX_BODY_BYTES} bytes`,
+          DEFAULT_RETRY_AFTER_SECONDS,
+        );
+      }
+      chunks.push(chunk);
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether an openid-client failure (token endpoint, discovery, userinfo) means the IdP could not
+ * be reached, answered with a server error or is rate-limiting us (→ 503, worth retrying) rather
+ * than refused or sent something invalid (→ 401). A 4xx whose body is not an RFC 6749 error
+ * (Facebook's `{"error": {…}}` object) is a refusal, not an outage.
+ */
+export function isIdpUnavailable(error: unknown): boolean {
+  if (isTransportFailure(error)) return true;
+  if (error instanceof ResponseBodyError) return error.status >= 500 || error.status === 429;
+  if (error instanceof WWWAuthenticateChallengeError) return error.status === 429;
+  if (error instanceof ClientError && error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
+    // openid-client puts the unexpected response itself in `cause`.
+    const status = error.cause instanceof Response ? error.cause.status : 500;
+    return status >= 500 || status === 429;
+  }
+  return false;
+}
+
+/** The RFC 6749 `error` code inside an openid-client failure, when the IdP sent one (GitHub sends it with HTTP 200). */
+function oauthErrorCode(error: unknown): string | undefined {
+  const body =
+    error instanceof ResponseBodyError
+      ? error.cause
+      : error instanceof ClientError && error.cause instanceof Error
+        ? (error.cause.cause as { body?: unknown } | undefined)?.body
+        : undefined;
+  const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined;
+}
+
+/** A short, log-safe description of why a login step failed (never token or code values). */
+export function describeIdpError(error: unknown): string {
+  if (error instanceof ResponseBodyError) return `${error.error} (HTTP ${error.status})`;
+  if (error instanceof ClientError) {
+    // The wrapped oauth4webapi message names the failed check (`unexpected ID Token "nonce"
+    // claim value`) without values; its other cause fields hold claims and are not logged.
+    const detail =
+      error.cause instanceof Error && error.cause.message !== error.message
+        ? ` (${error.cause.message})`
+        : '';
+    const code = oauthErrorCode(error);
+    return `${error.code ?? 'client_error'}: ${error.message}${detail}${code ? ` [${code}]` : ''}`;
+  }
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return 'unknown error';
+}
