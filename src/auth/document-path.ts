@@ -6,8 +6,9 @@
  *   `id`, `data.id`                      a property, or a dot path into nested objects
  *   `orgs[].login`                       every element of a list, then a property of each
  *   `emails[primary=true][verified=true].email`
- *                                        the elements whose property equals a value
- *                                        (compared as text: `true`, `42`, `abc`)
+ *                                        the elements whose properties equal the values
+ *                                        (compared as text: `true`, `42`, `abc`); the
+ *                                        first selector opens the list, further ones narrow it
  *
  * Only own properties are followed, so `__proto__` or `constructor` in a path reach nothing.
  * A name that exists as an exact key wins over the path reading, as in src/auth/claim-path.ts.
@@ -96,8 +97,11 @@ export function readDocument(document: unknown, path: string): unknown[] {
       if (isRecord(node) && Object.hasOwn(node, segment.key)) next.push(node[segment.key]);
     }
     nodes = next;
-    for (const selector of segment.selectors) {
-      nodes = nodes.flatMap((node) => (Array.isArray(node) ? node : []));
+    // The first selector opens the list; a further `[k=v]` narrows the same elements, a further
+    // `[]` opens lists inside them.
+    segment.selectors.forEach((selector, index) => {
+      if (index === 0 || selector.kind === 'each')
+        nodes = nodes.flatMap((node) => (Array.isArray(node) ? node : []));
       if (selector.kind === 'match') {
         nodes = nodes.filter(
           (node) =>
@@ -106,7 +110,7 @@ export function readDocument(document: unknown, path: string): unknown[] {
             asText(node[selector.field]) === selector.value,
         );
       }
-    }
+    });
   }
   return nodes;
 }

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { LOGIN_PRESETS, withPreset } from '../auth/provider-presets.ts';
 import {
@@ -172,6 +173,18 @@ interface AuthCheckInput {
   auth: AuthConfig;
 }
 
+/** Why a PEM cannot sign ES256 client secrets (never quoting the key), or undefined. */
+function es256KeyProblem(pem: string): string | undefined {
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+      return undefined;
+    return 'must be an EC P-256 key (ES256), as Apple issues them';
+  } catch {
+    return 'is not a PEM private key (PKCS#8, as downloaded from Apple: -----BEGIN PRIVATE KEY-----)';
+  }
+}
+
 export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): void {
   const production = config.env === 'production';
   for (const [name, provider] of Object.entries(config.auth.providers)) {
@@ -194,6 +207,14 @@ export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): v
                 : 'required for a signed client secret',
           });
         }
+      }
+      const keyProblem = signed.privateKey === undefined ? undefined : es256KeyProblem(signed.privateKey);
+      if (keyProblem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'signedClientSecret', 'privateKey'],
+          message: keyProblem,
+        });
       }
       if (provider.clientAuthMethod === 'private_key_jwt') {
         ctx.addIssue({

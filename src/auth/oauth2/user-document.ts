@@ -108,3 +108,20 @@ export class UserDocumentSource {
     return new ProviderUnavailableError(`${what} failed`, 5, { cause: error });
   }
 }
+
+/**
+ * A client configuration for calls that only need a timeout and the HTTP allowance (user
+ * endpoints called for a mobile token): openid-client wants an authorization server, and the
+ * user endpoint's origin stands for it.
+ */
+export function resourceClient(
+  clientId: string,
+  resourceUrl: string,
+  timeoutMs: number,
+  production: boolean,
+): oidc.Configuration {
+  const configuration = new oidc.Configuration({ issuer: new URL(resourceUrl).origin }, clientId);
+  configuration.timeout = timeoutMs / 1000;
+  if (!production) oidc.allowInsecureRequests(configuration);
+  return configuration;
+}
