@@ -149,6 +149,32 @@ function overlay(
 }
 
 /**
+ * The defaults of the opaque bearer-token kinds (`bearer.issuers.<name>.kind: facebook | github`),
+ * merged under an entry the same way, so that moving one URL (say, a GitHub Enterprise host)
+ * keeps the rest of the table.
+ */
+export const BEARER_KIND_DEFAULTS: Readonly<Record<string, PresetTable>> = {
+  facebook: {
+    debugTokenUrl: FACEBOOK_DEBUG_TOKEN_URL,
+    userInfo: FACEBOOK_USER_INFO,
+    claims: FACEBOOK_CLAIMS,
+  },
+  github: { checkTokenUrl: GITHUB_CHECK_TOKEN_URL, userInfo: GITHUB_USER_INFO, claims: GITHUB_CLAIMS },
+};
+
+/** A bearer issuer entry with its kind's defaults underneath (an entry without `kind` is a JWT issuer). */
+export function withBearerDefaults(entry: unknown): unknown {
+  if (!isTree(entry)) return entry;
+  if (entry.kind === undefined) return { ...entry, kind: 'jwt' };
+  const kind = entry.kind;
+  const table =
+    typeof kind === 'string' && Object.hasOwn(BEARER_KIND_DEFAULTS, kind)
+      ? BEARER_KIND_DEFAULTS[kind]
+      : undefined;
+  return table ? overlay(table, entry) : entry;
+}
+
+/**
  * A provider entry with its preset applied (and the `preset` key removed), or the entry as it
  * is when it names none. Answers undefined for a preset that does not exist.
  */

@@ -1,13 +1,6 @@
 import { z } from 'zod';
-import {
-  FACEBOOK_CLAIMS,
-  FACEBOOK_DEBUG_TOKEN_URL,
-  FACEBOOK_USER_INFO,
-  GITHUB_CHECK_TOKEN_URL,
-  GITHUB_CLAIMS,
-  GITHUB_USER_INFO,
-} from '../auth/provider-presets.ts';
-import { documentClaimsSchema, userInfoSchema } from './oauth2-schema.ts';
+import { withBearerDefaults } from '../auth/provider-presets.ts';
+import { documentClaimsSchema, documentPath, userInfoSchema } from './oauth2-schema.ts';
 
 /**
  * Trusted issuers of bearer tokens (mobile apps and API clients that signed in with their
@@ -154,9 +147,11 @@ export const facebookIssuerSchema = z.strictObject({
   appId: z.string().regex(/^\d{1,32}$/, 'the numeric Facebook app id'),
   /** Secret: KEYWARDEN_BEARER__ISSUERS__<NAME>__APP_SECRET(_FILE). */
   appSecret: z.string().min(1).optional(),
-  debugTokenUrl: httpUrl.default(FACEBOOK_DEBUG_TOKEN_URL),
-  userInfo: userInfoSchema.default(userInfoSchema.parse(FACEBOOK_USER_INFO)),
-  claims: documentClaimsSchema.default(documentClaimsSchema.parse(FACEBOOK_CLAIMS)),
+  /** Default: the Graph API's (the defaults of this kind are in src/auth/provider-presets.ts). */
+  debugTokenUrl: httpUrl,
+  /** Default: `/me?fields=id,name,email` with appsecret_proof, as the browser preset. */
+  userInfo: userInfoSchema,
+  claims: documentClaimsSchema,
   ...opaqueCommon,
 });
 
@@ -171,10 +166,11 @@ export const githubIssuerSchema = z.strictObject({
   clientId: z.string().min(1),
   /** Secret: KEYWARDEN_BEARER__ISSUERS__<NAME>__CLIENT_SECRET(_FILE). */
   clientSecret: z.string().min(1).optional(),
-  /** `{clientId}` is replaced by the client id. */
-  checkTokenUrl: httpUrl.default(GITHUB_CHECK_TOKEN_URL),
-  userInfo: userInfoSchema.default(userInfoSchema.parse(GITHUB_USER_INFO)),
-  claims: documentClaimsSchema.default(documentClaimsSchema.parse(GITHUB_CLAIMS)),
+  /** `{clientId}` is replaced by the client id. Default: api.github.com's. */
+  checkTokenUrl: httpUrl,
+  /** Default: /user, /user/emails and /user/orgs, as the browser preset. */
+  userInfo: userInfoSchema,
+  claims: documentClaimsSchema,
   ...opaqueCommon,
 });
 
@@ -197,7 +193,8 @@ export const introspectionIssuerSchema = z.strictObject({
   audiences: z.array(z.string().min(1)).min(1).optional(),
   /** Accepted `client_id` values (the app the token was issued to); any when absent. */
   clientIds: z.array(z.string().min(1)).min(1).optional(),
-  claims: documentClaimsSchema.default(documentClaimsSchema.parse({ subject: 'sub' })),
+  /** Read from the introspection answer; the subject is `sub` unless set. */
+  claims: documentClaimsSchema.extend({ subject: documentPath.default('sub') }).prefault({}),
   ...opaqueCommon,
 });
 
@@ -208,14 +205,11 @@ const issuerKinds = z.discriminatedUnion('kind', [
   introspectionIssuerSchema,
 ]);
 
-/** An entry without `kind` is a JWT issuer, as before opaque kinds existed. */
-const issuerEntry = z.preprocess(
-  (entry) =>
-    typeof entry === 'object' && entry !== null && !Array.isArray(entry) && !('kind' in entry)
-      ? { ...entry, kind: 'jwt' }
-      : entry,
-  issuerKinds,
-);
+/**
+ * An entry without `kind` is a JWT issuer, as before opaque kinds existed; the facebook and
+ * github kinds start from their defaults (objects merge, the entry's own values win).
+ */
+const issuerEntry = z.preprocess(withBearerDefaults, issuerKinds);
 
 export const bearerSchema = z.strictObject({
   issuers: z.record(z.string().regex(/^[a-z][a-z0-9]*$/), issuerEntry).default({}),
