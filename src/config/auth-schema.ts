@@ -181,7 +181,7 @@ function es256KeyProblem(pem: string): string | undefined {
       return undefined;
     return 'must be an EC P-256 key (ES256), as Apple issues them';
   } catch {
-    return 'is not a PEM private key (PKCS#8, as downloaded from Apple: -----BEGIN PRIVATE KEY-----)';
+    return 'is not a PEM private key (PKCS#8: the .p8 file Apple lets you download once)';
   }
 }
 
