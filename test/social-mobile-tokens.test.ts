@@ -389,9 +389,11 @@ describe('RFC 7662 token introspection', () => {
 });
 
 describe('which issuer checks an opaque token', () => {
-  it('needs X-Token-Issuer when several opaque issuers are configured, and refuses an unknown one', async () => {
+  it('needs X-Token-Issuer for an opaque token, sends nothing to a provider without it, and refuses an unknown one', async () => {
     const token = mobileToken('fran');
+    const calls = facebook.requests.debugToken;
     assertInvalidToken(await credentials(token), /X-Token-Issuer/);
+    assert.equal(facebook.requests.debugToken, calls);
     assertInvalidToken(await credentials(token, 'myspace'), /not configured/);
   });
 

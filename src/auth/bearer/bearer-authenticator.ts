@@ -21,8 +21,8 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
  * Names the issuer entry an opaque (non-JWT) token is for. A Facebook or GitHub token does not
- * say where it comes from, and sending it to every configured provider would hand one provider's
- * tokens to another; with a single opaque issuer configured the header may be left out.
+ * say where it comes from, and trying it on every configured provider would hand one provider's
+ * tokens to another.
  */
 export const TOKEN_ISSUER_HEADER = 'x-token-issuer';
 
@@ -91,9 +91,10 @@ export function createBearerAuthenticator(deps: {
       if (jwtIssuerNames.has(named)) return undefined;
       throw new InvalidTokenError('The token issuer named in X-Token-Issuer is not configured');
     }
+    // Without the header a token is a JWT, as before opaque issuers existed: nothing is sent to a
+    // provider on a guess, and a malformed token costs no outbound call.
     if (opaqueNames.length === 0 || JWT_SHAPE.test(token)) return undefined;
-    if (opaqueNames.length === 1) return opaqueNames[0];
-    throw new InvalidTokenError('Name the token issuer in the X-Token-Issuer header');
+    throw new InvalidTokenError('An opaque token needs the X-Token-Issuer header naming its issuer');
   }
 
   const verifier =
