@@ -442,7 +442,8 @@ describe('guest upgrade with a social token', () => {
         call.operation === 'GetOpenIdTokenForDeveloperIdentity' &&
         (call.params as { IdentityId?: string }).IdentityId === guest.body.identityId,
     );
-    assert.deepEqual((link?.params as { Logins?: unknown }).Logins, {
+    assert.ok(link, 'the guest identity was passed to Cognito to link the login');
+    assert.deepEqual((link.params as { Logins?: unknown }).Logins, {
       [DEVELOPER_PROVIDER]: 'facebook:10150456',
     });
     const asUser = await credentials(token, 'facebook');

@@ -69,7 +69,7 @@ export function isFacebookThrottle(body: unknown): boolean {
 }
 
 /**
- * The outage a non-2xx answer stands for, if it is one: a server error, 429, GitHub's rate
+ * The outage a non-200 answer stands for, if it is one: a server error or another answer that is no refusal, 429, GitHub's rate
  * limits (403 with `x-ratelimit-remaining: 0`, or a secondary limit's 403 with `Retry-After`),
  * or a Graph API throttling code. Anything else is the provider refusing.
  */
@@ -79,8 +79,10 @@ export function outageOf(
   what: string,
 ): ProviderUnavailableError | undefined {
   const status = response.status;
-  if (status >= 500)
+  // A server error, or an answer that is neither the document nor a refusal (a redirect, 204).
+  if (status >= 500 || (status < 400 && status !== 200)) {
     return new ProviderUnavailableError(`${what} answered HTTP ${status}`, retryAfterOf(response));
+  }
   const rateLimited =
     status === 429 ||
     (status === 403 &&
