@@ -1,5 +1,3 @@
-import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
-
 /**
  * How a call to a sign-in provider's API went wrong, in the two ways that matter to a client:
  * the provider refused (a revoked token, another app's token, a bad code → 401) or the provider
@@ -93,12 +91,13 @@ export function outageOf(
     : undefined;
 }
 
-/** A network failure, a timeout or an abort: nothing was learnt about the credential. */
-export function isTransportFailure(error: unknown): boolean {
+/**
+ * A network failure, a timeout or an abort of a plain fetch: nothing was learnt about the
+ * credential. (openid-client wraps these; see isIdpTransportFailure in idp-errors.ts.)
+ */
+export function isNetworkFailure(error: unknown): boolean {
   if (error instanceof TypeError) return true; // fetch failed: refused, reset, DNS
-  if (error instanceof DOMException) return error.name === 'TimeoutError' || error.name === 'AbortError';
-  if (error instanceof ClientError) return error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT';
-  return false;
+  return error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
 /** A user document or token check is a few kB; a provider answering megabytes is not answering. */
@@ -131,51 +130,4 @@ export async function jsonBodyOf(response: Response, what: string): Promise<unkn
   } catch {
     return undefined;
   }
-}
-
-/**
- * Whether an openid-client failure (token endpoint, discovery, userinfo) means the IdP could not
- * be reached, answered with a server error or is rate-limiting us (→ 503, worth retrying) rather
- * than refused or sent something invalid (→ 401). A 4xx whose body is not an RFC 6749 error
- * (Facebook's `{"error": {…}}` object) is a refusal, not an outage.
- */
-export function isIdpUnavailable(error: unknown): boolean {
-  if (isTransportFailure(error)) return true;
-  if (error instanceof ResponseBodyError) return error.status >= 500 || error.status === 429;
-  if (error instanceof WWWAuthenticateChallengeError) return error.status === 429;
-  if (error instanceof ClientError && error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
-    // openid-client puts the unexpected response itself in `cause`.
-    const status = error.cause instanceof Response ? error.cause.status : 500;
-    return status >= 500 || status === 429;
-  }
-  return false;
-}
-
-/** The RFC 6749 `error` code inside an openid-client failure, when the IdP sent one (GitHub sends it with HTTP 200). */
-function oauthErrorCode(error: unknown): string | undefined {
-  const body =
-    error instanceof ResponseBodyError
-      ? error.cause
-      : error instanceof ClientError && error.cause instanceof Error
-        ? (error.cause.cause as { body?: unknown } | undefined)?.body
-        : undefined;
-  const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined;
-}
-
-/** A short, log-safe description of why a login step failed (never token or code values). */
-export function describeIdpError(error: unknown): string {
-  if (error instanceof ResponseBodyError) return `${error.error} (HTTP ${error.status})`;
-  if (error instanceof ClientError) {
-    // The wrapped oauth4webapi message names the failed check (`unexpected ID Token "nonce"
-    // claim value`) without values; its other cause fields hold claims and are not logged.
-    const detail =
-      error.cause instanceof Error && error.cause.message !== error.message
-        ? ` (${error.cause.message})`
-        : '';
-    const code = oauthErrorCode(error);
-    return `${error.code ?? 'client_error'}: ${error.message}${detail}${code ? ` [${code}]` : ''}`;
-  }
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return 'unknown error';
 }

@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import type { OAuth2ProviderConfig } from '../../config/oauth2-schema.ts';
 import { ServiceUnavailableError, UnauthorizedError } from '../../http/errors.ts';
 import { principalFromDocument } from '../document-claims.ts';
+import { describeIdpError, isIdpUnavailable } from '../idp-errors.ts';
 import {
   completeSignIn,
   idpErrorReason,
@@ -13,12 +14,7 @@ import {
   transactionProblem,
 } from '../login-flow.ts';
 import type { LoginProvider, LoginProviderDeps } from '../login-provider.ts';
-import {
-  describeIdpError,
-  isIdpUnavailable,
-  ProviderRejectedError,
-  ProviderUnavailableError,
-} from '../provider-errors.ts';
+import { ProviderRejectedError, ProviderUnavailableError } from '../provider-errors.ts';
 import { UserDocumentSource } from './user-document.ts';
 
 /**

@@ -1,13 +1,8 @@
 import { createHmac } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { UserInfoConfig } from '../../config/oauth2-schema.ts';
-import {
-  isTransportFailure,
-  jsonBodyOf,
-  outageOf,
-  ProviderRejectedError,
-  ProviderUnavailableError,
-} from '../provider-errors.ts';
+import { isIdpTransportFailure } from '../idp-errors.ts';
+import { jsonBodyOf, outageOf, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors.ts';
 
 /**
  * A plain OAuth 2.0 provider's user document: its user endpoint called with the access token
@@ -101,7 +96,7 @@ export class UserDocumentSource {
         new ProviderRejectedError(`${what} refused the token (HTTP ${error.status})`, { cause: error })
       );
     }
-    if (isTransportFailure(error)) {
+    if (isIdpTransportFailure(error)) {
       return new ProviderUnavailableError(`${what} could not be reached`, 5, { cause: error });
     }
     // Anything else (an http URL in production, say) is a deployment problem: retryable, not the user's fault.

@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import type { OidcProviderConfig } from '../../config/auth-schema.ts';
 import { ServiceUnavailableError, UnauthorizedError } from '../../http/errors.ts';
 import { BrowserBinding } from '../browser-binding.ts';
+import { describeIdpError, isIdpUnavailable } from '../idp-errors.ts';
 import {
   BoundLoginTransactions,
   completeSignIn,
@@ -17,7 +18,6 @@ import {
   transactionProblem,
 } from '../login-flow.ts';
 import type { LoginProvider, LoginProviderDeps } from '../login-provider.ts';
-import { describeIdpError, isIdpUnavailable } from '../provider-errors.ts';
 import type { SessionRecord } from '../session/session.ts';
 import { BackChannelLogout } from './backchannel-logout.ts';
 import { mapClaims } from './claim-mapping.ts';
@@ -52,12 +52,7 @@ export class OidcLoginProvider implements LoginProvider {
   readonly #signedSecret: SignedClientSecret | undefined;
   readonly #profiles: FirstSignInProfiles | undefined;
 
-  constructor(
-    name: string,
-    settings: OidcProviderConfig,
-    deps: OidcProviderDeps,
-    options: { now?: () => number } = {},
-  ) {
+  constructor(name: string, settings: OidcProviderConfig, deps: OidcProviderDeps) {
     this.name = name;
     this.displayName = settings.displayName ?? name;
     this.#settings = settings;
@@ -86,17 +81,14 @@ export class OidcLoginProvider implements LoginProvider {
     }
     const signed = settings.signedClientSecret;
     if (signed?.teamId && signed.keyId && signed.privateKey) {
-      this.#signedSecret = new SignedClientSecret(
-        {
-          teamId: signed.teamId,
-          keyId: signed.keyId,
-          privateKey: signed.privateKey,
-          clientId: settings.clientId,
-          audience: signed.audience ?? settings.issuer,
-          lifetimeSeconds: signed.lifetimeSeconds,
-        },
-        options.now,
-      );
+      this.#signedSecret = new SignedClientSecret({
+        teamId: signed.teamId,
+        keyId: signed.keyId,
+        privateKey: signed.privateKey,
+        clientId: settings.clientId,
+        audience: signed.audience ?? settings.issuer,
+        lifetimeSeconds: signed.lifetimeSeconds,
+      });
     }
     if (settings.firstSignInUserField) this.#profiles = new FirstSignInProfiles(deps.store);
   }
@@ -191,7 +183,7 @@ export class OidcLoginProvider implements LoginProvider {
   routes(): Router {
     const router = Router();
     if (this.#bound) {
-      // The IdP's auto-submitted form; nothing else is accepted on this URL (a GET finds no transaction).
+      // The IdP's auto-submitted form; this provider has no GET callback (its transactions are not in the session).
       router.post(
         `/callback/${this.name}`,
         express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { subjectOf } from '../../document-claims.ts';
 import type { UserDocumentSource } from '../../oauth2/user-document.ts';
 import {
-  isTransportFailure,
+  isNetworkFailure,
   jsonBodyOf,
   ProviderRejectedError,
   ProviderUnavailableError,
@@ -46,7 +46,7 @@ export async function callProvider(
     return { response, body: await jsonBodyOf(response, what) };
   } catch (error) {
     if (error instanceof ProviderUnavailableError) throw error;
-    if (isTransportFailure(error)) {
+    if (isNetworkFailure(error)) {
       throw new ProviderUnavailableError(`${what} could not be reached in time`, 5, { cause: error });
     }
     throw error;

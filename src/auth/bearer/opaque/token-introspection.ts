@@ -2,7 +2,8 @@ import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import type { IntrospectionIssuerConfig } from '../../../config/bearer-schema.ts';
 import { subjectOf } from '../../document-claims.ts';
-import { describeIdpError, isIdpUnavailable, ProviderUnavailableError } from '../../provider-errors.ts';
+import { describeIdpError, isIdpUnavailable } from '../../idp-errors.ts';
+import { ProviderUnavailableError } from '../../provider-errors.ts';
 import { InvalidTokenError } from '../token-verifier.ts';
 import { type CheckedToken, ownCredentialsRefused, type TokenCheck } from './token-check.ts';
 
