@@ -37,6 +37,7 @@ let aws: AwsDouble;
 let apple: AppleStandin;
 let browser: Browser;
 let logs: CapturedLogs;
+const store = new MemoryStore();
 let url: string;
 let closeServer: () => Promise<void>;
 /** The Cookie header of every POST to keywarden's Apple callback, as the server received it. */
@@ -112,7 +113,7 @@ before(async () => {
   logs = captureLogs();
   const app = await createApp({
     config,
-    store: new MemoryStore(),
+    store,
     logger: logs.logger,
     metrics: createMetrics({ collectProcessMetrics: false }),
     audit: createAuditLog(logs.logger),
@@ -263,6 +264,47 @@ describe('Apple form_post callback, hostile cases (HTTP)', () => {
     assert.match(authorizationUrl.searchParams.get('nonce')!, /^[A-Za-z0-9_-]{43}$/);
     return { fields: await apple.authorize(authorizationUrl.href, account), binding: binding.split(';')[0]! };
   }
+
+  /** The session id inside a `__Host-keywarden=s%3A<id>.<signature>` cookie. */
+  function sessionIdOf(setCookie: string[] | string | undefined): string {
+    const line = ([] as string[])
+      .concat(setCookie ?? [])
+      .find((candidate) => candidate.startsWith('__Host-keywarden='));
+    const value = decodeURIComponent(line!.split(';')[0]!.slice('__Host-keywarden='.length));
+    return value.slice(2, value.lastIndexOf('.'));
+  }
+
+  it('carries a guest over the cross-site POST and deletes the pre-login session record it could not see', async () => {
+    const guest = await request(url).post('/identities/guest').set('X-CSRF', '1');
+    assert.equal(guest.status, 201, JSON.stringify(guest.body));
+    const guestCookie = ([] as string[])
+      .concat(guest.headers['set-cookie'] ?? [])
+      .find((line) => line.startsWith('__Host-keywarden='))!;
+    const guestSession = sessionIdOf(guestCookie);
+    assert.ok(await store.get(`sess:${guestSession}`));
+
+    const start = await request(url)
+      .get('/auth/login/apple')
+      .set('Cookie', guestCookie.split(';')[0]!)
+      .expect(303);
+    const binding = ([] as string[])
+      .concat(start.headers['set-cookie'] ?? [])
+      .find((line) => line.startsWith('__Host-keywarden-formpost='))!;
+    const fields = await apple.authorize(start.headers.location!, 'jane@icloud.example');
+    // Apple's POST is cross-site: only the SameSite=None binding cookie comes along.
+    const callback = await postCallback(fields, binding.split(';')[0]!);
+    assert.equal(callback.status, 303, JSON.stringify(callback.body));
+    const signedIn = sessionIdOf(callback.headers['set-cookie']);
+    assert.notEqual(signedIn, guestSession);
+    assert.equal(await store.get(`sess:${guestSession}`), null, 'the pre-login (guest) session is gone');
+    const record = JSON.parse((await store.get(`sess:${signedIn}`))!);
+    assert.equal(record.auth.principal.provider, 'apple');
+    assert.equal(
+      record.auth.guestIdentityId,
+      guest.body.identityId,
+      'the guest identity is carried for linking',
+    );
+  });
 
   function postCallback(fields: Record<string, string>, cookie?: string) {
     const test = request(url).post('/auth/callback/apple').type('form').send(fields);
