@@ -122,7 +122,14 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   // cookie (see authenticate.ts).
   const authenticators: Authenticator[] = [
     cliTokenAuthenticator({ tokens: cliTokens, audit }),
-    createBearerAuthenticator({ config: config.bearer, logger, audit, metrics }),
+    createBearerAuthenticator({
+      config: config.bearer,
+      logger,
+      audit,
+      metrics,
+      store,
+      production: config.env === 'production',
+    }),
     guestTokenAuthenticator(credentials.guestTokens),
     sessionAuthenticator({ keepAlive: keepSessionsAlive(loginProviders) }),
   ];

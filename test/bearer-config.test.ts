@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import {
+  type AnyBearerIssuerConfig,
+  type BearerIssuerConfig,
+  isJwtIssuer,
+} from '../src/config/bearer-schema.ts';
 import { ConfigError, loadConfig } from '../src/config/load.ts';
 import { testConfig } from './support/test-config.ts';
 
@@ -8,6 +13,12 @@ const issuer = (extra: Record<string, unknown> = {}) => ({
   audiences: ['https://api.example.com'],
   ...extra,
 });
+
+/** A configured entry that must be a JWT issuer. */
+function jwtEntry(entry: AnyBearerIssuerConfig | undefined): BearerIssuerConfig {
+  assert.ok(entry && isJwtIssuer(entry), 'a jwt issuer entry');
+  return entry;
+}
 
 function problemsOf(overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -22,7 +33,7 @@ function problemsOf(overrides: Record<string, unknown>, env: NodeJS.ProcessEnv =
 describe('bearer configuration', () => {
   it('has safe defaults: no issuers, RS256/ES256, at+jwt access tokens, 30 s leeway', () => {
     assert.deepEqual(testConfig().bearer.issuers, {});
-    const entry = testConfig({ bearer: { issuers: { mobile: issuer() } } }).bearer.issuers.mobile!;
+    const entry = jwtEntry(testConfig({ bearer: { issuers: { mobile: issuer() } } }).bearer.issuers.mobile);
     assert.deepEqual(entry.algorithms, ['RS256', 'ES256']);
     assert.equal(entry.tokenType, 'access');
     assert.equal(entry.clockToleranceSeconds, 30);
@@ -101,7 +112,7 @@ describe('bearer configuration', () => {
         KEYWARDEN_BEARER__ISSUERS__GOOGLE__PROVIDER: 'google',
       },
     });
-    const google = config.bearer.issuers.google!;
+    const google = jwtEntry(config.bearer.issuers.google);
     assert.equal(google.issuer, 'https://accounts.google.com');
     assert.equal(google.tokenType, 'id');
     assert.deepEqual(google.audiences, ['123.apps.googleusercontent.com']);

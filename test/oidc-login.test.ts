@@ -319,7 +319,7 @@ describe('OIDC callback hostile cases', () => {
     // Swap the nonce the server expects, as if the IdP had issued a token for another transaction.
     const key = `sess:${browser.sessionId()}`;
     const stored = JSON.parse((await store.get(key))!);
-    stored.oidcLogins[state].nonce = 'a-different-nonce-than-the-id-token-carries';
+    stored.pendingLogins[state].nonce = 'a-different-nonce-than-the-id-token-carries';
     await store.set(key, JSON.stringify(stored), { ttlMs: 60_000 });
 
     assertProblem(await browser.get(callbackPath), 401, 'login_failed');
@@ -334,7 +334,7 @@ describe('OIDC callback hostile cases', () => {
     const state = new URL(callbackPath, PUBLIC_URL).searchParams.get('state')!;
     const key = `sess:${browser.sessionId()}`;
     const stored = JSON.parse((await store.get(key))!);
-    stored.oidcLogins[state].codeVerifier = 'v'.repeat(43);
+    stored.pendingLogins[state].codeVerifier = 'v'.repeat(43);
     await store.set(key, JSON.stringify(stored), { ttlMs: 60_000 });
     assertProblem(await browser.get(callbackPath), 401, 'login_failed');
     await assertSignedOut(browser);

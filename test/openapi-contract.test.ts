@@ -110,6 +110,14 @@ function fullFeatureOverrides(): Record<string, unknown> {
           clientId: 'kw-corp',
           clientSecret: 'corp-secret-0123456789',
         },
+        // Plain OAuth 2.0 (GET callback) and OIDC form_post (POST callback), as presets configure them.
+        github: { preset: 'github', clientId: 'Iv1.contract', clientSecret: 'github-secret-0123456789' },
+        apple: {
+          preset: 'apple',
+          issuer: idp.issuer,
+          clientId: 'com.example.web',
+          clientSecret: 'apple-0123456789',
+        },
         adfs: {
           kind: 'saml',
           idpEntityId: 'https://idp.example.test/saml',
@@ -123,7 +131,10 @@ function fullFeatureOverrides(): Record<string, unknown> {
     guests: { enabled: true },
     presign: { buckets: [{ name: 'keywarden-test-bucket', region: 'us-east-1', credentialScope: 'own' }] },
     bearer: {
-      issuers: { mobile: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: ['https://api.test'] } },
+      issuers: {
+        mobile: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: ['https://api.test'] },
+        facebook: { kind: 'facebook', appId: '1001', appSecret: 'facebook-secret-0123456789' },
+      },
     },
   };
 }

@@ -24,8 +24,8 @@ import { testConfig } from './support/test-config.ts';
 /**
  * A session revoked (back-channel logout, SAML SLO, logout in another tab, sign-in rotating the
  * id) while another request of the same session is still running must stay revoked:
- * express-session writes a modified session back when that request ends, and that write must
- * not re-create the deleted record. Run against the memory adapter and against connect-redis.
+ * the session middleware writes a modified session back when that request ends, and that write must
+ * not re-create the deleted record. Run against the memory store and against Redis.
  */
 
 /** Lets a test hold a request inside the session keep-alive hook (where an IdP refresh runs). */
@@ -61,7 +61,7 @@ function sessionApp(store: StateStore) {
   app.use(
     authenticate([
       sessionAuthenticator({
-        // Stands in for an OIDC refresh: it updates the IdP tokens in place (so express-session
+        // Stands in for an OIDC refresh: it updates the IdP tokens in place (so the session middleware
         // saves the session when the response ends) after a slow call to the IdP.
         keepAlive: async (_req, record: SessionRecord) => {
           if (gate) await gate.pass();

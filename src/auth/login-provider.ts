@@ -20,18 +20,18 @@ export interface LoginProviderDeps {
 }
 
 /**
- * One configured way for a browser to sign in (an OIDC or a SAML IdP). The auth router
+ * One configured way for a browser to sign in (an OIDC, plain OAuth 2.0 or SAML IdP). The auth router
  * (src/http/routes/auth.ts) owns the shared routes — login, logout, session — and asks the
  * provider for the protocol-specific parts. Providers are built by src/auth/providers.ts.
  */
 export interface LoginProvider {
   /** The config key (`auth.providers.<name>`), e.g. `dev`, `corp`. */
   readonly name: string;
-  readonly kind: 'oidc' | 'saml';
+  readonly kind: 'oidc' | 'oauth2' | 'saml';
   readonly displayName: string;
   /** Redirect the browser to the IdP; `returnTo` is already validated (safe local path or allowed origin URL). */
   startLogin(req: Request, res: Response, returnTo: string): Promise<void>;
-  /** Provider-specific routes, mounted by the auth router under /auth (OIDC callback, SAML ACS/metadata/SLO...). */
+  /** Provider-specific routes, mounted by the auth router under /auth (OIDC/OAuth 2.0 callback, SAML ACS/metadata/SLO...). */
   routes(): Router;
   /** Where to send the browser after the local session is deleted (RP/SP-initiated logout), if the IdP supports it. */
   logoutUrl?(session: SessionRecord): Promise<string | undefined>;

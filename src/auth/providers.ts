@@ -21,6 +21,11 @@ export async function createLoginProviders(deps: LoginProviderDeps): Promise<Log
         providers.set(name, new OidcLoginProvider(name, settings, deps));
         break;
       }
+      case 'oauth2': {
+        const { OAuth2LoginProvider } = await import('./oauth2/oauth2-login-provider.ts');
+        providers.set(name, new OAuth2LoginProvider(name, settings, deps));
+        break;
+      }
       case 'saml': {
         const { SamlLoginProvider } = await import('./saml/saml-login-provider.ts');
         providers.set(name, new SamlLoginProvider(name, settings, deps));

@@ -1,4 +1,13 @@
+import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
+import { LOGIN_PRESETS, withPreset } from '../auth/provider-presets.ts';
+import {
+  authParamsSchema,
+  checkOAuth2Provider,
+  documentPath,
+  oauth2ProviderSchema,
+  scopeToken,
+} from './oauth2-schema.ts';
 import { checkSamlProvider, samlProviderSchema, samlSecretPaths } from './saml-schema.ts';
 
 /**
@@ -11,21 +20,6 @@ import { checkSamlProvider, samlProviderSchema, samlSecretPaths } from './saml-s
 export const providerName = z
   .string()
   .regex(/^[a-z][a-z0-9]*$/, 'lower-case letters and digits, starting with a letter');
-
-/** Parameters keywarden sets itself; configuring them as extra parameters would weaken the flow. */
-const RESERVED_AUTH_PARAMS = new Set([
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'response_mode',
-  'scope',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'request',
-  'request_uri',
-]);
 
 export const oidcProviderSchema = z.strictObject({
   kind: z.literal('oidc'),
@@ -43,20 +37,52 @@ export const oidcProviderSchema = z.strictObject({
   privateKey: z.string().min(1).optional(),
   privateKeyId: z.string().min(1).optional(),
   privateKeyAlg: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
-  scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).default(['openid', 'profile', 'email']),
+  scopes: z.array(scopeToken).default(['openid', 'profile', 'email']),
   /** Extra authorization request parameters (`prompt`, `acr_values`, `domain_hint`...). */
-  authParams: z
-    .record(z.string().min(1), z.string())
-    .default({})
-    .refine((params) => Object.keys(params).every((key) => !RESERVED_AUTH_PARAMS.has(key)), {
-      message: `may not set ${[...RESERVED_AUTH_PARAMS].join(', ')}`,
-    }),
+  authParams: authParamsSchema,
+  /**
+   * How the IdP returns the authorization response: `query` (a GET redirect) or `form_post`
+   * (an auto-submitted cross-site POST to the same callback URL, which Sign in with Apple
+   * requires when name or email is asked for). A form_post sign-in keeps its transaction in the
+   * shared store, bound to the browser by a SameSite=None cookie, since the session cookie
+   * (SameSite=Lax) does not ride a cross-site POST.
+   */
+  responseMode: z.enum(['query', 'form_post']).default('query'),
+  /**
+   * A client secret that is an ES256 JWT signed with the team's key (Sign in with Apple):
+   * `iss` = teamId, `sub` = clientId, `aud` = audience, `kid` = keyId. Used when `teamId` is
+   * set; made on first use and remade before it expires.
+   */
+  signedClientSecret: z
+    .strictObject({
+      teamId: z.string().min(1).optional(),
+      keyId: z.string().min(1).optional(),
+      /** PKCS#8 PEM (EC P-256). Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__SIGNED_CLIENT_SECRET__PRIVATE_KEY(_FILE). */
+      privateKey: z.string().min(1).optional(),
+      /** The JWT's `aud`; default: the issuer. */
+      audience: z.string().min(1).optional(),
+      /** Apple refuses client secrets valid for more than 6 months (15,777,000 s). */
+      lifetimeSeconds: z.number().int().min(60).max(15_777_000).default(15_777_000),
+    })
+    .optional(),
+  /**
+   * A form field the IdP posts, on the first sign-in only, with the user's name as JSON
+   * (Sign in with Apple's `user`: `{"name":{"firstName":…,"lastName":…},"email":…}`). The name
+   * is kept per user and becomes the `name` claim of every later sign-in; the email in it is
+   * ignored (unsigned) — the ID token's is used. Needs responseMode form_post.
+   */
+  firstSignInUserField: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .optional(),
   /** Where the principal's fields come from in the ID token (and userinfo, if fetched). */
   claims: z
     .strictObject({
       subject: z.string().min(1).default('sub'),
       name: z.string().min(1).default('name'),
       email: z.string().min(1).default('email'),
+      /** When set, `email` is kept only if this claim is true (or "true", as Apple sends it). */
+      emailVerified: documentPath.optional(),
       /** Dotted path to a string or string array, e.g. `groups` or `realm_access.roles`. */
       groups: z.string().min(1).optional(),
       /** Further claims copied as they are (strings or string arrays only). */
@@ -107,7 +133,24 @@ export function devIdpProvider(publicUrl: string, displayName: string): OidcProv
   });
 }
 
-export const loginProviderSchema = z.discriminatedUnion('kind', [oidcProviderSchema, samlProviderSchema]);
+/**
+ * One provider entry: `preset: github` (src/auth/provider-presets.ts) is applied first, then the
+ * entry is validated by its kind's schema like any hand-written one.
+ */
+export const loginProviderSchema = z.preprocess(
+  (entry, ctx) => {
+    const applied = withPreset(entry);
+    if (applied.unknownPreset !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['preset'],
+        message: `unknown preset "${applied.unknownPreset}" (known: ${Object.keys(LOGIN_PRESETS).join(', ')})`,
+      });
+    }
+    return applied.entry;
+  },
+  z.discriminatedUnion('kind', [oidcProviderSchema, oauth2ProviderSchema, samlProviderSchema]),
+);
 export type LoginProviderConfig = z.infer<typeof loginProviderSchema>;
 
 export const authSchema = z.strictObject({
@@ -143,6 +186,7 @@ export type AuthConfig = z.infer<typeof authSchema>;
 export const authSecretPaths = [
   'auth.providers.*.clientSecret',
   'auth.providers.*.privateKey',
+  'auth.providers.*.signedClientSecret.privateKey',
   ...samlSecretPaths,
 ] as const;
 
@@ -152,14 +196,57 @@ interface AuthCheckInput {
   auth: AuthConfig;
 }
 
+/** Why a PEM cannot sign ES256 client secrets (never quoting the key), or undefined. */
+function es256KeyProblem(pem: string): string | undefined {
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+      return undefined;
+    return 'must be an EC P-256 key (ES256), as Apple issues them';
+  } catch {
+    return 'is not a PEM private key (PKCS#8: the .p8 file Apple lets you download once)';
+  }
+}
+
 export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): void {
   const production = config.env === 'production';
   for (const [name, provider] of Object.entries(config.auth.providers)) {
     if (provider.kind === 'saml')
       checkSamlProvider(provider, ['auth', 'providers', name], ctx, { production });
+    if (provider.kind === 'oauth2')
+      checkOAuth2Provider(provider, ['auth', 'providers', name], name, ctx, { production });
     if (provider.kind !== 'oidc') continue;
     const path = ['auth', 'providers', name];
-    if (provider.clientAuthMethod === 'private_key_jwt') {
+    const signed = provider.signedClientSecret;
+    if (signed?.teamId !== undefined || signed?.keyId !== undefined || signed?.privateKey !== undefined) {
+      for (const field of ['teamId', 'keyId', 'privateKey'] as const) {
+        if (signed[field] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'signedClientSecret', field],
+            message:
+              field === 'privateKey'
+                ? `required for a signed client secret (KEYWARDEN_AUTH__PROVIDERS__${name.toUpperCase()}__SIGNED_CLIENT_SECRET__PRIVATE_KEY_FILE)`
+                : 'required for a signed client secret',
+          });
+        }
+      }
+      const keyProblem = signed.privateKey === undefined ? undefined : es256KeyProblem(signed.privateKey);
+      if (keyProblem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'signedClientSecret', 'privateKey'],
+          message: keyProblem,
+        });
+      }
+      if (provider.clientAuthMethod === 'private_key_jwt') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'clientAuthMethod'],
+          message: 'a signed client secret is sent as client_secret_post or client_secret_basic',
+        });
+      }
+    } else if (provider.clientAuthMethod === 'private_key_jwt') {
       if (!provider.privateKey) {
         ctx.addIssue({
           code: 'custom',
@@ -171,11 +258,20 @@ export function checkAuthConfig(config: AuthCheckInput, ctx: z.RefinementCtx): v
       ctx.addIssue({
         code: 'custom',
         path: [...path, 'clientSecret'],
-        message: `required for ${provider.clientAuthMethod} (KEYWARDEN_AUTH__PROVIDERS__${name.toUpperCase()}__CLIENT_SECRET)`,
+        message: `required for ${provider.clientAuthMethod} (KEYWARDEN_AUTH__PROVIDERS__${name.toUpperCase()}__CLIENT_SECRET)${
+          signed ? ', unless signedClientSecret has teamId, keyId and privateKey' : ''
+        }`,
       });
     }
     if (!provider.scopes.includes('openid')) {
       ctx.addIssue({ code: 'custom', path: [...path, 'scopes'], message: 'must include openid' });
+    }
+    if (provider.firstSignInUserField !== undefined && provider.responseMode !== 'form_post') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'firstSignInUserField'],
+        message: 'the IdP posts it only with responseMode form_post',
+      });
     }
     if (production && new URL(provider.issuer).protocol !== 'https:') {
       ctx.addIssue({ code: 'custom', path: [...path, 'issuer'], message: 'must be https in production' });

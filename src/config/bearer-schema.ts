@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { withBearerDefaults } from '../auth/provider-presets.ts';
+import { documentClaimsSchema, documentPath, userInfoSchema } from './oauth2-schema.ts';
 
 /**
  * Trusted issuers of bearer tokens (mobile apps and API clients that signed in with their
@@ -61,6 +63,8 @@ const claimMappingSchema = z.strictObject({
 });
 
 export const bearerIssuerSchema = z.strictObject({
+  /** A signed JWT checked with the issuer's public keys (the default kind). */
+  kind: z.literal('jwt').default('jwt'),
   /** The exact `iss` value tokens carry. */
   issuer: httpUrl,
   /** Where the signing keys are. When absent, read from the issuer's OpenID discovery document. */
@@ -104,12 +108,127 @@ export const bearerIssuerSchema = z.strictObject({
     .prefault({}),
 });
 
+/** The principal's `provider`, as for JWT issuers: set it to the browser provider's name to share one identity. */
+const providerOverride = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/)
+  .optional();
+
+/**
+ * What every opaque-token kind shares: the answer is cached (in the shared store, under the
+ * token's SHA-256 digest — never the token) so that a token costs one provider call per
+ * `cache.maxSeconds` across all instances, and a refused token is not re-checked for
+ * `cache.negativeSeconds`.
+ */
+const opaqueCommon = {
+  provider: providerOverride,
+  cache: z
+    .strictObject({
+      /** A valid token is trusted this long at most (never past its own expiry); a revoked token can live this long. */
+      maxSeconds: z.number().int().min(1).max(3_600).default(300),
+      /** A refused token is answered from the cache this long (0: never cached). */
+      negativeSeconds: z.number().int().min(0).max(300).default(30),
+    })
+    .prefault({}),
+  /** Timeout of each call to the provider; a slow provider answers 503, not 401. */
+  timeoutMs: z.number().int().positive().max(30_000).default(3_000),
+  /** After an outage (timeout, 5xx, rate limit), answer 503 without calling the provider for this long. */
+  failureBackoffSeconds: z.number().int().min(1).max(300).default(5),
+};
+
+/**
+ * Facebook user access tokens from the mobile SDK: Graph API `debug_token` with the app access
+ * token (`<appId>|<appSecret>`) must say the token is valid, a USER token, of this app, not
+ * expired; then `/me` gives the profile. The subject is the app-scoped user id, the same one the
+ * browser sign-in (preset facebook) sees.
+ */
+export const facebookIssuerSchema = z.strictObject({
+  kind: z.literal('facebook'),
+  appId: z.string().regex(/^\d{1,32}$/, 'the numeric Facebook app id'),
+  /** Secret: KEYWARDEN_BEARER__ISSUERS__<NAME>__APP_SECRET(_FILE). */
+  appSecret: z.string().min(1).optional(),
+  /** Default: the Graph API's (the defaults of this kind are in src/auth/provider-presets.ts). */
+  debugTokenUrl: httpUrl,
+  /** Default: `/me?fields=id,name,email` with appsecret_proof, as the browser preset. */
+  userInfo: userInfoSchema,
+  claims: documentClaimsSchema,
+  ...opaqueCommon,
+});
+
+/**
+ * GitHub OAuth or GitHub App user tokens: GitHub's "check a token" API, called as this app
+ * (client id and secret), answers only for tokens issued to this app — a token another app
+ * obtained from the same user is refused, which `/user` alone could not tell. Then the same
+ * user calls as the browser sign-in (preset github).
+ */
+export const githubIssuerSchema = z.strictObject({
+  kind: z.literal('github'),
+  clientId: z.string().min(1),
+  /** Secret: KEYWARDEN_BEARER__ISSUERS__<NAME>__CLIENT_SECRET(_FILE). */
+  clientSecret: z.string().min(1).optional(),
+  /** `{clientId}` is replaced by the client id. Default: api.github.com's. */
+  checkTokenUrl: httpUrl,
+  /** Default: /user, /user/emails and /user/orgs, as the browser preset. */
+  userInfo: userInfoSchema,
+  claims: documentClaimsSchema,
+  ...opaqueCommon,
+});
+
+/**
+ * RFC 7662 token introspection, for enterprise IdPs that issue opaque access tokens: the
+ * answer must be `active`, unexpired, and (when configured) from this issuer, for one of these
+ * audiences and client ids. Claims are read from the introspection answer.
+ */
+export const introspectionIssuerSchema = z.strictObject({
+  kind: z.literal('introspection'),
+  introspectionEndpoint: httpUrl,
+  /** When set, an answer's `iss` (if present) must equal it. */
+  issuer: httpUrl.optional(),
+  /** keywarden's own client at the IdP, which is allowed to introspect. */
+  clientId: z.string().min(1),
+  /** Secret: KEYWARDEN_BEARER__ISSUERS__<NAME>__CLIENT_SECRET(_FILE). */
+  clientSecret: z.string().min(1).optional(),
+  clientAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+  /** Accepted `aud` values; any when absent. */
+  audiences: z.array(z.string().min(1)).min(1).optional(),
+  /** Accepted `client_id` values (the app the token was issued to); any when absent. */
+  clientIds: z.array(z.string().min(1)).min(1).optional(),
+  /** Read from the introspection answer; the subject is `sub` unless set. */
+  claims: documentClaimsSchema.extend({ subject: documentPath.default('sub') }).prefault({}),
+  ...opaqueCommon,
+});
+
+const issuerKinds = z.discriminatedUnion('kind', [
+  bearerIssuerSchema,
+  facebookIssuerSchema,
+  githubIssuerSchema,
+  introspectionIssuerSchema,
+]);
+
+/**
+ * An entry without `kind` is a JWT issuer, as before opaque kinds existed; the facebook and
+ * github kinds start from their defaults (objects merge, the entry's own values win).
+ */
+const issuerEntry = z.preprocess(withBearerDefaults, issuerKinds);
+
 export const bearerSchema = z.strictObject({
-  issuers: z.record(z.string().regex(/^[a-z][a-z0-9]*$/), bearerIssuerSchema).default({}),
+  issuers: z.record(z.string().regex(/^[a-z][a-z0-9]*$/), issuerEntry).default({}),
 });
 
 export type BearerConfig = z.infer<typeof bearerSchema>;
+/** A JWT issuer entry. */
 export type BearerIssuerConfig = z.infer<typeof bearerIssuerSchema>;
+export type FacebookIssuerConfig = z.infer<typeof facebookIssuerSchema>;
+export type GithubIssuerConfig = z.infer<typeof githubIssuerSchema>;
+export type IntrospectionIssuerConfig = z.infer<typeof introspectionIssuerSchema>;
+export type OpaqueIssuerConfig = FacebookIssuerConfig | GithubIssuerConfig | IntrospectionIssuerConfig;
+export type AnyBearerIssuerConfig = z.infer<typeof issuerKinds>;
+
+export function isJwtIssuer(entry: AnyBearerIssuerConfig): entry is BearerIssuerConfig {
+  return entry.kind === 'jwt';
+}
+
+export const bearerSecretPaths = ['bearer.issuers.*.appSecret', 'bearer.issuers.*.clientSecret'] as const;
 
 /** Cross-field rules for the bearer section; `path` is where the section sits in the whole config. */
 export function checkBearerConfig(
@@ -120,6 +239,10 @@ export function checkBearerConfig(
   const seen = new Map<string, string>();
   for (const [name, entry] of Object.entries(bearer.issuers)) {
     const path = ['bearer', 'issuers', name];
+    if (!isJwtIssuer(entry)) {
+      checkOpaqueIssuer(entry, path, name, env, ctx);
+      continue;
+    }
     // Tokens are routed to an entry by (iss, token type); two entries would make that ambiguous.
     const key = `${entry.tokenType} ${entry.issuer}`;
     const other = seen.get(key);
@@ -142,6 +265,49 @@ export function checkBearerConfig(
           });
         }
       }
+    }
+  }
+}
+
+function checkOpaqueIssuer(
+  entry: OpaqueIssuerConfig,
+  path: string[],
+  name: string,
+  env: 'development' | 'test' | 'production',
+  ctx: z.RefinementCtx,
+): void {
+  const secretField = entry.kind === 'facebook' ? 'appSecret' : 'clientSecret';
+  const secret = entry.kind === 'facebook' ? entry.appSecret : entry.clientSecret;
+  if (!secret) {
+    const envName = secretField === 'appSecret' ? 'APP_SECRET' : 'CLIENT_SECRET';
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, secretField],
+      message: `required (KEYWARDEN_BEARER__ISSUERS__${name.toUpperCase()}__${envName})`,
+    });
+  }
+  if (env !== 'production') return;
+  const urls: Array<[string[], string]> = [
+    [['userInfo', 'url'], entry.kind === 'introspection' ? '' : entry.userInfo.url],
+    ...(entry.kind === 'introspection'
+      ? [[['introspectionEndpoint'], entry.introspectionEndpoint] as [string[], string]]
+      : entry.kind === 'facebook'
+        ? [[['debugTokenUrl'], entry.debugTokenUrl] as [string[], string]]
+        : [[['checkTokenUrl'], entry.checkTokenUrl] as [string[], string]]),
+    ...(entry.kind === 'introspection'
+      ? []
+      : Object.entries(entry.userInfo.extraCalls).map(([call, url]): [string[], string] => [
+          ['userInfo', 'extraCalls', call],
+          url,
+        ])),
+  ];
+  for (const [where, url] of urls) {
+    if (url && !url.startsWith('https://')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, ...where],
+        message: 'must be https in production: the token is sent there',
+      });
     }
   }
 }

@@ -8,7 +8,7 @@ import {
   credentialsSchema,
   guestsSchema,
 } from './aws-schema.ts';
-import { bearerSchema, checkBearerConfig } from './bearer-schema.ts';
+import { bearerSchema, bearerSecretPaths, checkBearerConfig } from './bearer-schema.ts';
 import { checkPresignConfig, presignSchema } from './buckets-schema.ts';
 import { checkLocalAwsConfig, localAwsSchema } from './local-aws-schema.ts';
 import { checkPortalConfig, portalSchema } from './portal-schema.ts';
@@ -199,6 +199,7 @@ export type RateLimitGroupConfig = z.infer<typeof rateLimitGroup>;
 export const secretPaths: readonly string[] = [
   'store.redis.password',
   ...authSecretPaths,
+  ...bearerSecretPaths,
   ...sessionSecretPaths,
   ...credentialSecretPaths,
 ];

@@ -28,10 +28,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OIDC redirect URI. */
+        /**
+         * OIDC and OAuth 2.0 redirect URI (query response mode).
+         * @description The IdP sends the browser here with `code` and `state` (or `error`). The transaction must be this browser's (held in its pre-login session), this provider's (mix-up defence), unexpired and unused, else 400 `invalid_login_state`. An IdP error, a refused code, or a user without a usable id answers 401 `login_failed`; an IdP that is down, too slow or rate-limiting answers 503. Success: a new session cookie and 303 to the sign-in's `returnTo`. Providers with `responseMode: form_post` have no GET callback (404).
+         */
         get: operations["oidcCallback"];
         put?: never;
-        post?: never;
+        /**
+         * OIDC redirect URI for `response_mode=form_post` (Sign in with Apple).
+         * @description Posted by the browser from the IdP's auto-submit form, a cross-site POST that does not carry the SameSite=Lax session cookie. The sign-in's transaction is in the shared store and is accepted only from the browser that started it: the POST must carry the `__Host-keywarden-formpost` cookie set by `/auth/login/{provider}` (SameSite=None, so it rides this POST), else 400 `invalid_login_state` (login CSRF). Each answer is accepted once. A `user` field (Apple's first-sign-in name) becomes the `name` claim and is kept for later sign-ins; the email always comes from the ID token. A guest identity of the pre-login session carries over. Success: a new session cookie, the binding cookie cleared, 303 to the sign-in's `returnTo`. Only offered by providers configured with `responseMode: form_post` (else 404).
+         */
+        post: operations["formPostCallback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -110,8 +117,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Start a browser login (OIDC code + PKCE S256 + state + nonce, or a SAML AuthnRequest).
-         * @description A top-level navigation, not an XHR. `returnTo` must be a local path (`/x`, not `//x` or `/\x`) or a URL on a configured SPA origin (`cors.origins`); anything else falls back to `auth.landingPath`. Answers 400 `https_required` when the request did not arrive over HTTPS (the session cookie is Secure). A SAML login also sets `__Host-keywarden-saml` (random, `Secure; HttpOnly; SameSite=None; Path=/`, `Max-Age` = the provider's `requestTtlMs`), which the ACS requires to bind the IdP's answer to this browser.
+         * Start a browser login (OIDC code + PKCE S256 + state + nonce; OAuth 2.0 code + state + PKCE S256; or a SAML AuthnRequest).
+         * @description A top-level navigation, not an XHR. `returnTo` must be a local path (`/x`, not `//x` or `/\x`) or a URL on a configured SPA origin (`cors.origins`); anything else falls back to `auth.landingPath`. Answers 400 `https_required` when the request did not arrive over HTTPS (the session cookie is Secure). A SAML login also sets `__Host-keywarden-saml` (random, `Secure; HttpOnly; SameSite=None; Path=/`, `Max-Age` = the provider's `requestTtlMs`), which the ACS requires to bind the IdP's answer to this browser; an OIDC login with `responseMode: form_post` (Sign in with Apple) likewise sets `__Host-keywarden-formpost` (`Max-Age` = `auth.loginTimeoutMs`) for its POST callback.
          */
         get: operations["startLogin"];
         put?: never;
@@ -1155,6 +1162,38 @@ export interface operations {
             400: components["responses"]["SignInError"];
             401: components["responses"]["SignInError"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    formPostCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A login provider's configured name. */
+                provider: components["parameters"]["Provider"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    code?: string;
+                    error?: string;
+                    state?: string;
+                    /** @description JSON, first authorization only: {"name": {"firstName", "lastName"}, "email"}. */
+                    user?: string;
+                };
+            };
+        };
+        responses: {
+            303: components["responses"]["Redirect"];
+            400: components["responses"]["SignInError"];
+            401: components["responses"]["SignInError"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

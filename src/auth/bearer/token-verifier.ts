@@ -7,7 +7,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { Logger } from 'pino';
-import type { BearerConfig, BearerIssuerConfig } from '../../config/bearer-schema.ts';
+import { type BearerConfig, type BearerIssuerConfig, isJwtIssuer } from '../../config/bearer-schema.ts';
 import type { Principal } from '../principal.ts';
 import { principalFromClaims } from './claim-mapping.ts';
 import { createJwksKeySource, JwksUnavailableError } from './jwks-key-source.ts';
@@ -130,6 +130,8 @@ export function createBearerTokenVerifier(deps: {
 }): BearerTokenVerifier {
   const byIssuerUrl = new Map<string, TrustedIssuer[]>();
   for (const [name, config] of Object.entries(deps.config.issuers)) {
+    // Opaque tokens (facebook, github, introspection) are src/auth/bearer/opaque/'s.
+    if (!isJwtIssuer(config)) continue;
     const getKey = createJwksKeySource({
       name,
       config,

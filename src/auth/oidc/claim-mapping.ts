@@ -1,5 +1,6 @@
 import type { OidcProviderConfig } from '../../config/auth-schema.ts';
 import { readClaim } from '../claim-path.ts';
+import { isTrue } from '../document-claims.ts';
 import type { Principal } from '../principal.ts';
 
 type Claims = Readonly<Record<string, unknown>>;
@@ -29,7 +30,10 @@ export function mapClaims(
   const name = asString(readClaim(claims, claimsConfig.name));
   if (name) mapped.name = name;
   const email = asString(readClaim(claims, claimsConfig.email));
-  if (email) mapped.email = email;
+  // An address the IdP does not vouch for must not reach role rules or scope templates.
+  const verified =
+    claimsConfig.emailVerified === undefined || isTrue(readClaim(claims, claimsConfig.emailVerified));
+  if (email && verified) mapped.email = email;
   if (claimsConfig.groups) mapped.groups = asStrings(readClaim(claims, claimsConfig.groups)) ?? [];
   for (const extra of claimsConfig.extra) {
     const value = readClaim(claims, extra);

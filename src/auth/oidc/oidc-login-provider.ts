@@ -2,45 +2,41 @@ import express, { type Request, type Response, Router } from 'express';
 import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcProviderConfig } from '../../config/auth-schema.ts';
-import { BadRequestError, ServiceUnavailableError, UnauthorizedError } from '../../http/errors.ts';
+import { ServiceUnavailableError, UnauthorizedError } from '../../http/errors.ts';
+import { BrowserBinding } from '../browser-binding.ts';
+import { describeIdpError, isIdpUnavailable } from '../idp-errors.ts';
+import {
+  BoundLoginTransactions,
+  completeSignIn,
+  idpErrorReason,
+  keepInSession,
+  type LoginTransaction,
+  loginStateError,
+  preLoginContext,
+  recordLoginFailure,
+  takeFromSession,
+  transactionProblem,
+} from '../login-flow.ts';
 import type { LoginProvider, LoginProviderDeps } from '../login-provider.ts';
-import { establishSession, type SessionRecord } from '../session/session.ts';
+import type { SessionRecord } from '../session/session.ts';
 import { BackChannelLogout } from './backchannel-logout.ts';
 import { mapClaims } from './claim-mapping.ts';
+import { FirstSignInProfiles, nameFromPostedUser } from './first-sign-in-profile.ts';
 import { LazyDiscovery } from './lazy-discovery.ts';
-import { describeOidcError, isIdpUnavailable } from './oidc-errors.ts';
-
-/** One started sign-in, kept in the pre-login session so the callback is bound to this browser. */
-export interface OidcTransaction {
-  provider: string;
-  nonce: string;
-  codeVerifier: string;
-  returnTo: string;
-  expiresAt: number;
-}
-
-declare module '../session/session-data.ts' {
-  interface SessionData {
-    /** Pending OIDC sign-ins of this browser, keyed by `state`. */
-    oidcLogins?: Record<string, OidcTransaction>;
-  }
-}
-
-/** A browser rarely has more than a couple of sign-in tabs open; older ones are dropped. */
-const MAX_PENDING_LOGINS = 5;
+import { SignedClientSecret } from './signed-client-secret.ts';
 
 export type OidcProviderDeps = LoginProviderDeps;
 
-function saveSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.save((error) => (error ? reject(error) : resolve())));
-}
-
 /**
  * Sign-in with one OIDC IdP as a confidential client: authorization code + PKCE S256 +
- * `state` + `nonce` per transaction, the transaction held server-side in the browser's
- * pre-login session, the exact redirect URI `<publicUrl>/auth/callback/<name>`, and
- * openid-client's checks of the response (RFC 9207 `iss` where the IdP advertises it) and of
+ * `state` + `nonce` per transaction, the exact redirect URI `<publicUrl>/auth/callback/<name>`,
+ * and openid-client's checks of the response (RFC 9207 `iss` where the IdP advertises it) and of
  * the ID token (signature with the issuer's keys, `iss`, `aud`, `exp`, `nonce`).
+ *
+ * The transaction is held server-side: in the browser's pre-login session when the answer comes
+ * back as a GET redirect (`responseMode: query`), or in the shared store bound to a SameSite=None
+ * cookie when it comes back as a cross-site POST (`form_post`, Sign in with Apple), since the
+ * SameSite=Lax session cookie does not ride that POST.
  */
 export class OidcLoginProvider implements LoginProvider {
   readonly kind = 'oidc' as const;
@@ -51,6 +47,10 @@ export class OidcLoginProvider implements LoginProvider {
   readonly #deps: OidcProviderDeps;
   readonly #discovery: LazyDiscovery<oidc.Configuration>;
   readonly #backChannel: BackChannelLogout;
+  /** form_post only. */
+  readonly #bound: BoundLoginTransactions | undefined;
+  readonly #signedSecret: SignedClientSecret | undefined;
+  readonly #profiles: FirstSignInProfiles | undefined;
 
   constructor(name: string, settings: OidcProviderConfig, deps: OidcProviderDeps) {
     this.name = name;
@@ -71,6 +71,26 @@ export class OidcLoginProvider implements LoginProvider {
       audit: deps.audit,
       onIdpLogout: deps.onIdpLogout,
     });
+    if (settings.responseMode === 'form_post') {
+      const ttlMs = deps.config.auth.loginTimeoutMs;
+      this.#bound = new BoundLoginTransactions(
+        deps.store,
+        new BrowserBinding(deps.config.session, 'formpost', ttlMs),
+        ttlMs,
+      );
+    }
+    const signed = settings.signedClientSecret;
+    if (signed?.teamId && signed.keyId && signed.privateKey) {
+      this.#signedSecret = new SignedClientSecret({
+        teamId: signed.teamId,
+        keyId: signed.keyId,
+        privateKey: signed.privateKey,
+        clientId: settings.clientId,
+        audience: signed.audience ?? settings.issuer,
+        lifetimeSeconds: signed.lifetimeSeconds,
+      });
+    }
+    if (settings.firstSignInUserField) this.#profiles = new FirstSignInProfiles(deps.store);
   }
 
   /** The IdP's metadata and this client, discovered on first use (see LazyDiscovery). */
@@ -80,6 +100,20 @@ export class OidcLoginProvider implements LoginProvider {
 
   async #clientAuth(): Promise<oidc.ClientAuth> {
     const settings = this.#settings;
+    const signed = this.#signedSecret;
+    if (signed) {
+      // The secret is remade before it expires, so it is read at every token request, not once.
+      return async (_as, client, body, headers) => {
+        const secret = await signed.current();
+        if (settings.clientAuthMethod === 'client_secret_basic') {
+          const credentials = `${encodeURIComponent(client.client_id)}:${encodeURIComponent(secret)}`;
+          headers.set('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+        } else {
+          body.set('client_id', client.client_id);
+          body.set('client_secret', secret);
+        }
+      };
+    }
     switch (settings.clientAuthMethod) {
       case 'private_key_jwt': {
         const key = await importPKCS8(settings.privateKey ?? '', settings.privateKeyAlg);
@@ -108,7 +142,7 @@ export class OidcLoginProvider implements LoginProvider {
       );
     } catch (error) {
       this.#deps.logger.warn(
-        { provider: this.name, issuer: settings.issuer, reason: describeOidcError(error) },
+        { provider: this.name, issuer: settings.issuer, reason: describeIdpError(error) },
         'OIDC discovery failed',
       );
       throw error;
@@ -121,34 +155,21 @@ export class OidcLoginProvider implements LoginProvider {
     const nonce = oidc.randomNonce();
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const codeChallenge = await oidc.calculatePKCECodeChallenge(codeVerifier);
-
-    const now = Date.now();
-    const pending = Object.entries(req.session.oidcLogins ?? {})
-      .filter(([, login]) => login.expiresAt > now)
-      .slice(-(MAX_PENDING_LOGINS - 1));
-    pending.push([
-      state,
-      {
-        provider: this.name,
-        nonce,
-        codeVerifier,
-        returnTo,
-        expiresAt: now + this.#deps.config.auth.loginTimeoutMs,
-      },
-    ]);
-    req.session.oidcLogins = Object.fromEntries(pending);
-    try {
-      // Saved before redirecting: if the store is down the browser gets a 503, not a dead end at the IdP.
-      await saveSession(req);
-    } catch (error) {
-      delete (req as { session?: unknown }).session;
-      throw error;
-    }
+    const login: LoginTransaction = {
+      provider: this.name,
+      nonce,
+      codeVerifier,
+      returnTo,
+      expiresAt: Date.now() + this.#deps.config.auth.loginTimeoutMs,
+    };
+    if (this.#bound) await this.#bound.keep(req, res, state, { ...login, ...preLoginContext(req) });
+    else await keepInSession(req, state, login);
 
     const url = oidc.buildAuthorizationUrl(configuration, {
       ...this.#settings.authParams,
       redirect_uri: this.redirectUri,
       response_type: 'code',
+      ...(this.#bound ? { response_mode: 'form_post' } : {}),
       scope: this.#settings.scopes.join(' '),
       state,
       nonce,
@@ -161,7 +182,16 @@ export class OidcLoginProvider implements LoginProvider {
 
   routes(): Router {
     const router = Router();
-    router.get(`/callback/${this.name}`, (req, res) => this.#callback(req, res));
+    if (this.#bound) {
+      // The IdP's auto-submitted form; this provider has no GET callback (its transactions are not in the session).
+      router.post(
+        `/callback/${this.name}`,
+        express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
+        (req, res) => this.#formPostCallback(req, res),
+      );
+    } else {
+      router.get(`/callback/${this.name}`, (req, res) => this.#queryCallback(req, res));
+    }
     router.post(
       `/backchannel-logout/${this.name}`,
       express.urlencoded({ extended: false, limit: '16kb' }),
@@ -171,39 +201,54 @@ export class OidcLoginProvider implements LoginProvider {
   }
 
   #fail(req: Request, reason: string, error: Error): Error {
-    this.#deps.audit.record('login.failed', {
-      outcome: 'failure',
-      requestId: req.scope.requestId,
-      sourceIp: req.ip,
-      provider: this.name,
-      reason,
-    });
+    recordLoginFailure(this.#deps.audit, req, this.name, reason);
     return error;
   }
 
-  async #callback(req: Request, res: Response): Promise<void> {
+  async #queryCallback(req: Request, res: Response): Promise<void> {
     const params = new URL(req.originalUrl, 'https://callback.invalid').searchParams;
     const state = params.get('state');
-    const pending = req.session?.oidcLogins;
-    const login = state !== null && pending && Object.hasOwn(pending, state) ? pending[state] : undefined;
-    if (login && state !== null && pending) {
-      // One use only, whatever happens next: a replayed callback finds nothing.
-      delete pending[state];
-      req.session.oidcLogins = pending;
+    await this.#callback(req, res, params, takeFromSession(req, state));
+  }
+
+  async #formPostCallback(req: Request, res: Response): Promise<void> {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      throw this.#fail(req, 'malformed_callback', loginStateError());
     }
-    const stateError = () =>
-      new BadRequestError('The sign-in could not be completed; please start again.', 'invalid_login_state');
-    if (!login) throw this.#fail(req, state ? 'unknown_state' : 'missing_state', stateError());
-    // Mix-up defence: a response meant for another IdP's transaction is refused here.
-    if (login.provider !== this.name) throw this.#fail(req, 'state_for_other_provider', stateError());
-    if (login.expiresAt <= Date.now()) throw this.#fail(req, 'login_expired', stateError());
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
+      // A repeated field (`state=a&state=b`) is not something an IdP sends.
+      if (typeof value !== 'string') throw this.#fail(req, 'malformed_callback', loginStateError());
+      params.set(key, value);
+    }
+    const bound = this.#bound!;
+    const taken = await bound.take(req, params.get('state'));
+    if (taken.otherBrowser) throw this.#fail(req, 'browser_binding_mismatch', loginStateError());
+    bound.clear(res);
+    await this.#callback(req, res, params, taken.login);
+  }
+
+  async #callback(
+    req: Request,
+    res: Response,
+    params: URLSearchParams,
+    login: LoginTransaction | undefined,
+  ): Promise<void> {
+    const state = params.get('state');
+    const problem = transactionProblem(login, state, this.name);
+    if (problem || !login) throw this.#fail(req, problem ?? 'unknown_state', loginStateError());
 
     const loginFailed = () => new UnauthorizedError('Sign-in was not completed.', 'login_failed');
     const idpError = params.get('error');
-    if (idpError !== null) {
-      const reason = /^[a-z_]{1,64}$/.test(idpError) ? idpError : 'invalid_error_code';
-      throw this.#fail(req, `idp_error:${reason}`, loginFailed());
-    }
+    if (idpError !== null) throw this.#fail(req, idpErrorReason(idpError), loginFailed());
+
+    // Not part of the OAuth response: the name the IdP posts once (Apple's `user`), and an
+    // `id_token` some IdPs add to a form_post even for response_type=code — the token endpoint's
+    // ID token is the one that counts.
+    const userField = this.#settings.firstSignInUserField;
+    const postedUser = userField ? (params.get(userField) ?? undefined) : undefined;
+    if (userField) params.delete(userField);
+    params.delete('id_token');
 
     const configuration = await this.#discovery.get();
     const currentUrl = new URL(this.redirectUri);
@@ -217,7 +262,7 @@ export class OidcLoginProvider implements LoginProvider {
         idTokenExpected: true,
       });
     } catch (error) {
-      const reason = describeOidcError(error);
+      const reason = describeIdpError(error);
       this.#deps.logger.warn(
         { provider: this.name, reason, requestId: req.scope.requestId },
         'OIDC callback rejected',
@@ -246,33 +291,35 @@ export class OidcLoginProvider implements LoginProvider {
         throw this.#fail(req, 'userinfo_rejected', loginFailed());
       }
     }
-    const principal = mapClaims(this.name, this.#settings.claims, claims);
+    let principal = mapClaims(this.name, this.#settings.claims, claims);
     if (!principal) throw this.#fail(req, 'subject_claim_missing', loginFailed());
+    if (this.#profiles && principal.claims.name === undefined) {
+      const posted = nameFromPostedUser(postedUser);
+      if (posted !== undefined) await this.#profiles.remember(this.name, principal.subject, posted);
+      const name = posted ?? (await this.#profiles.recall(this.name, principal.subject));
+      if (name !== undefined) principal = { ...principal, claims: { ...principal.claims, name } };
+    }
 
     const now = Date.now();
     const sid = typeof idClaims.sid === 'string' ? idClaims.sid : undefined;
-    await establishSession(req, {
+    await completeSignIn(req, res, this.#deps, {
       principal,
       provider: this.name,
-      ...(typeof idClaims.auth_time === 'number' ? { authTime: idClaims.auth_time * 1000 } : {}),
-      idp: {
-        ...(tokens.id_token ? { idToken: tokens.id_token } : {}),
-        ...(this.#settings.refreshTokens && tokens.refresh_token
-          ? { refreshToken: tokens.refresh_token }
-          : {}),
-        ...(tokens.expires_in !== undefined ? { accessTokenExpiresAt: now + tokens.expires_in * 1000 } : {}),
-        ...(sid ? { sid } : {}),
+      login,
+      record: {
+        ...(typeof idClaims.auth_time === 'number' ? { authTime: idClaims.auth_time * 1000 } : {}),
+        idp: {
+          ...(tokens.id_token ? { idToken: tokens.id_token } : {}),
+          ...(this.#settings.refreshTokens && tokens.refresh_token
+            ? { refreshToken: tokens.refresh_token }
+            : {}),
+          ...(tokens.expires_in !== undefined
+            ? { accessTokenExpiresAt: now + tokens.expires_in * 1000 }
+            : {}),
+          ...(sid ? { sid } : {}),
+        },
       },
     });
-    this.#deps.audit.record('login.succeeded', {
-      outcome: 'success',
-      requestId: req.scope.requestId,
-      sourceIp: req.ip,
-      provider: this.name,
-      subject: principal.subject,
-    });
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(303, login.returnTo);
   }
 
   async logoutUrl(session: SessionRecord): Promise<string | undefined> {
@@ -309,7 +356,7 @@ export class OidcLoginProvider implements LoginProvider {
     } catch (error) {
       if (error instanceof ServiceUnavailableError || isIdpUnavailable(error)) return true;
       this.#deps.logger.info(
-        { provider: this.name, reason: describeOidcError(error) },
+        { provider: this.name, reason: describeIdpError(error) },
         'IdP refused the session refresh',
       );
       return false;

@@ -30,7 +30,7 @@ function parseStored(raw: string | null): StoredRequest | undefined {
  * sent to another.
  *
  * An AuthnRequest id is also bound to the browser that started the login (see
- * browser-binding.ts): `forBrowser(digest)` gives a per-request view that saves ids with that
+ * ../browser-binding.ts): `forBrowser(digest)` gives a per-request view that saves ids with that
  * digest and finds only ids saved with it, so node-saml's own InResponseTo checks (on the
  * Response and on the signed SubjectConfirmationData alike) refuse an answer posted by another
  * browser. The unbound view (LogoutRequests, whose answers no login cookie accompanies) never

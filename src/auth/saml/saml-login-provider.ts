@@ -2,6 +2,7 @@ import { type Profile, SAML, type SamlConfig, ValidateInResponseTo } from '@node
 import express, { type Request, type Response, Router } from 'express';
 import type { SamlProviderConfig } from '../../config/saml-schema.ts';
 import { StoreUnavailableError } from '../../store/types.ts';
+import { BrowserBinding } from '../browser-binding.ts';
 import type { LoginProvider, LoginProviderDeps } from '../login-provider.ts';
 import { safeReturnTo } from '../return-to.ts';
 import {
@@ -11,7 +12,6 @@ import {
   revokeSessions,
   type SessionRecord,
 } from '../session/session.ts';
-import { SamlBrowserBinding } from './browser-binding.ts';
 import { idpCertificateSource, toPem } from './idp-certificates.ts';
 import {
   assertSignedRedirect,
@@ -77,7 +77,7 @@ export class SamlLoginProvider implements LoginProvider {
   /** For logout and metadata; a login uses a per-browser instance (`#samlForBrowser`). */
   readonly #saml: SAML;
   readonly #requestIds: StoreRequestIdCache;
-  readonly #browserBinding: SamlBrowserBinding;
+  readonly #browserBinding: BrowserBinding;
   readonly #replays: SamlReplayGuard;
 
   constructor(name: string, settings: SamlProviderConfig, deps: SamlProviderDeps) {
@@ -88,7 +88,7 @@ export class SamlLoginProvider implements LoginProvider {
     this.endpoints = samlEndpoints(deps.config.server.publicUrl, name, settings.spEntityId);
     this.#replays = new SamlReplayGuard(deps.store, name, settings.acceptedClockSkewMs);
     this.#requestIds = new StoreRequestIdCache(deps.store, name, settings.requestTtlMs);
-    this.#browserBinding = new SamlBrowserBinding(deps.config.session, settings.requestTtlMs);
+    this.#browserBinding = new BrowserBinding(deps.config.session, 'saml', settings.requestTtlMs);
     this.#samlOptions = this.#buildSamlOptions();
     this.#saml = new SAML(this.#samlOptions);
   }

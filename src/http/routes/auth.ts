@@ -35,7 +35,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     if (!provider) throw new NotFoundError('No such login provider.', 'unknown_provider');
     const secureCookie = !config.session.insecureDevCookies;
     if (secureCookie && !req.secure) {
-      // express-session would silently drop the Secure cookie and the callback would fail.
+      // The session middleware would not set the Secure cookie and the callback would fail.
       throw new BadRequestError(
         'Sign-in needs HTTPS (behind a proxy, set server.trustProxyHops so X-Forwarded-Proto is believed).',
         'https_required',

@@ -1,34 +1,36 @@
 import type { CookieOptions, Request, Response } from 'express';
-import type { Config } from '../../config/schema.ts';
-import { newSecretToken, secretDigest } from '../secret-token.ts';
-import { effectiveCookieName } from '../session/session-middleware.ts';
+import type { Config } from '../config/schema.ts';
+import { newSecretToken, secretDigest } from './secret-token.ts';
+import { effectiveCookieName } from './session/session-middleware.ts';
 
-export interface BrowserBinding {
+export interface Binding {
   /** Goes to the browser only, never to the store or a log. */
   readonly value: string;
   readonly digest: string;
 }
 
 /**
- * Ties a SAML sign-in to the browser that started it (login CSRF / session swapping, OWASP
- * SAML cheat sheet). `startLogin` sets a random value in a short-lived cookie and keeps only its
- * digest next to the AuthnRequest id in the shared store; the ACS accepts an answer to that
- * request only from a POST carrying the same cookie. Without it, an attacker could start a login
+ * Ties a sign-in whose answer comes back as a cross-site POST — a SAML response to the ACS, an
+ * OIDC `form_post` callback (Sign in with Apple) — to the browser that started it (login CSRF /
+ * session swapping, OWASP SAML cheat sheet). `startLogin` sets a random value in a short-lived
+ * cookie and keeps only its digest next to the pending request in the shared store; the answer is
+ * accepted only from a POST carrying the same cookie. Without it, an attacker could start a login
  * himself, get a valid response for his own account, and have a victim's browser post it.
  *
- * The ACS POST comes cross-site from the IdP's auto-submit form, so a `SameSite=Lax` cookie —
- * the session cookie — is not sent with it; this one is `SameSite=None` (hence `Secure`, which
+ * The POST comes cross-site from the IdP's auto-submit form, so a `SameSite=Lax` cookie — the
+ * session cookie — is not sent with it; this one is `SameSite=None` (hence `Secure`, which
  * browsers require for None). It is HttpOnly, host-only (`__Host-`, Path=/, no Domain) so no
- * sibling subdomain can plant one, and lives only as long as the request id.
+ * sibling subdomain can plant one, and lives only as long as the pending request.
  */
-export class SamlBrowserBinding {
+export class BrowserBinding {
   readonly cookieName: string;
   readonly #cookieOptions: CookieOptions;
   readonly #maxAgeMs: number;
 
-  constructor(sessionConfig: Config['session'], requestTtlMs: number) {
-    // `__Host-keywarden` → `__Host-keywarden-saml`; insecure dev mode drops the prefix like the session cookie.
-    this.cookieName = `${effectiveCookieName(sessionConfig)}-saml`;
+  /** `suffix` names the protocol: `__Host-keywarden` → `__Host-keywarden-saml`, `__Host-keywarden-formpost`. */
+  constructor(sessionConfig: Config['session'], suffix: string, requestTtlMs: number) {
+    // Insecure dev mode drops the `__Host-` prefix like the session cookie.
+    this.cookieName = `${effectiveCookieName(sessionConfig)}-${suffix}`;
     const secure = !sessionConfig.insecureDevCookies;
     this.#cookieOptions = {
       httpOnly: true,
@@ -41,13 +43,22 @@ export class SamlBrowserBinding {
     this.#maxAgeMs = requestTtlMs;
   }
 
-  /** A fresh binding for a new AuthnRequest: 256 random bits for the cookie, their digest for the store. */
-  mint(): BrowserBinding {
+  /** A fresh binding for a new request: 256 random bits for the cookie, their digest for the store. */
+  mint(): Binding {
     const value = newSecretToken();
     return { value, digest: secretDigest(value) };
   }
 
-  set(res: Response, binding: BrowserBinding): void {
+  /**
+   * The binding this browser already holds, if any, so that two sign-ins started in two tabs
+   * both stay bound (a new cookie would orphan the first); else a fresh one.
+   */
+  reuseOrMint(req: Request): Binding {
+    const value = readCookie(req.headers.cookie, this.cookieName);
+    return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? { value, digest: secretDigest(value) } : this.mint();
+  }
+
+  set(res: Response, binding: Binding): void {
     res.cookie(this.cookieName, binding.value, { ...this.#cookieOptions, maxAge: this.#maxAgeMs });
   }
 
@@ -65,7 +76,7 @@ export class SamlBrowserBinding {
 
 /**
  * One cookie's value from a Cookie header (RFC 6265 §4.2.1: `name=value` pairs separated by
- * `; `). The app has no cookie parser (express-session reads only its own); the values
+ * `; `). The app has no cookie parser (the session middleware reads only its own); the values
  * compared here are base64url written by `mint`, so no decoding is needed. The first pair of
  * that name wins, as in the browser's own ordering.
  */
