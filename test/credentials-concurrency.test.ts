@@ -43,6 +43,10 @@ const cacheKeys = [cacheKeyEntry('shared')];
 function overrides(): Record<string, unknown> {
   return mergeOverrides(credentialOverrides({ endpoint: aws.url, cacheKeys }), {
     aws: {
+      // Hundreds of vends at once on a busy 2-core machine: these tests are about who gets
+      // what, not about AWS timeouts (credentials-e2e tests those), so the calls may take long.
+      requestTimeoutMs: 20_000,
+      maxAttempts: 3,
       pool: {
         identityPoolId: DEFAULT_IDENTITY_POOL_ID,
         developerProviderName: DEFAULT_DEVELOPER_PROVIDER_NAME,

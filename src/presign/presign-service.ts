@@ -11,6 +11,7 @@ import type { StateStore } from '../store/types.ts';
 import { type PrefixTemplate, parsePrefixTemplate } from './key-prefix.ts';
 import { MultipartUploads } from './multipart-uploads.ts';
 import { confineKey } from './object-key.ts';
+import { ObjectUrlSigner } from './object-url-signer.ts';
 import { toPresignError } from './s3-errors.ts';
 import {
   abortMultipartUpload,
@@ -18,10 +19,7 @@ import {
   createCallerS3Client,
   createMultipartUpload,
   listUploadedParts,
-  presignGetObject,
   presignPostObject,
-  presignPutObject,
-  presignUploadPart,
   type S3ClientOptions,
   type UploadedPart,
 } from './s3-presigner.ts';
@@ -187,6 +185,10 @@ function checkPartNumbers(partNumbers: readonly number[], maxPerRequest: number)
   }
 }
 
+function lifetimeOf(signing: { expiresInSeconds: number; signingDate: Date }) {
+  return { expiresInSeconds: signing.expiresInSeconds, signingDate: signing.signingDate };
+}
+
 /** ETags compare without their quotes: clients echo them with or without. */
 function normalizeEtag(etag: string | undefined): string | undefined {
   return etag?.replace(/^"|"$/g, '');
@@ -199,6 +201,7 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
   const templates = new Map<string, PrefixTemplate>(
     config.buckets.map((bucket) => [bucket.name, parsePrefixTemplate(bucket.keyPrefix)]),
   );
+  const signers = new Map(config.buckets.map((bucket) => [bucket.name, new ObjectUrlSigner(bucket)]));
 
   function bucketFor(name: string | undefined): BucketConfig {
     const bucket = name === undefined ? config.buckets[0] : config.buckets.find((b) => b.name === name);
@@ -257,33 +260,51 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
         signingDate,
       };
       const base = { expiresAt: lifetime.expiresAt.toISOString(), bucket: bucket.name, key: fullKey };
-      const result = await withClient(bucket, issued, async (client): Promise<PresignedUrl> => {
-        switch (request.operation) {
-          case 'getObject':
-            return { url: await presignGetObject(client, signing), method: 'GET', ...base };
-          case 'putObject': {
-            const signed = await presignPutObject(client, {
-              ...signing,
-              contentLength: request.contentLength ?? 0,
-              contentType: request.contentType,
-            });
-            return { url: signed.url, method: 'PUT', headers: signed.headers, ...base };
-          }
-          case 'postObject': {
-            const maxBytes = Math.min(
-              request.contentLength ?? bucket.maxObjectBytes,
-              bucket.maxObjectBytes,
-              S3_MAX_SINGLE_UPLOAD_BYTES,
-            );
+      const signer = signers.get(bucket.name)!;
+      let result: PresignedUrl;
+      switch (request.operation) {
+        case 'getObject':
+          result = {
+            url: await signer.sign(issued.credentials, {
+              operation: 'GetObject',
+              key: fullKey,
+              ...lifetimeOf(signing),
+            }),
+            method: 'GET',
+            ...base,
+          };
+          break;
+        case 'putObject': {
+          // Content-Length (and Content-Type when given) are signed: S3 refuses an upload whose
+          // length or type differs. The client must send these headers (browsers set the length).
+          const headers: Record<string, string> = { 'Content-Length': String(request.contentLength ?? 0) };
+          if (request.contentType) headers['Content-Type'] = request.contentType;
+          const url = await signer.sign(issued.credentials, {
+            operation: 'PutObject',
+            key: fullKey,
+            signedHeaders: headers,
+            ...lifetimeOf(signing),
+          });
+          result = { url, method: 'PUT', headers, ...base };
+          break;
+        }
+        case 'postObject': {
+          const maxBytes = Math.min(
+            request.contentLength ?? bucket.maxObjectBytes,
+            bucket.maxObjectBytes,
+            S3_MAX_SINGLE_UPLOAD_BYTES,
+          );
+          result = await withClient(bucket, issued, async (client) => {
             const signed = await presignPostObject(client, {
               ...signing,
               maxBytes,
               contentType: request.contentType,
             });
-            return { url: signed.url, method: 'POST', fields: signed.fields, ...base };
-          }
+            return { url: signed.url, method: 'POST' as const, fields: signed.fields, ...base };
+          });
+          break;
         }
-      });
+      }
       return { result, identityId: issued.identityId, role: issued.role, bucket: bucket.name, key: fullKey };
     },
 
@@ -341,20 +362,19 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
             credentialsExpiration: issued.credentials.expiration,
             now: signingDate,
           });
-          const parts = await call('PresignUploadPart', (client) =>
-            Promise.all(
-              request.partNumbers.map(async (partNumber) => ({
-                partNumber,
-                method: 'PUT' as const,
-                url: await presignUploadPart(client, {
-                  ...target,
-                  uploadId,
-                  partNumber,
-                  expiresInSeconds: lifetime.expiresInSeconds,
-                  signingDate,
-                }),
-              })),
-            ),
+          const signer = signers.get(bucket.name)!;
+          const parts = await Promise.all(
+            request.partNumbers.map(async (partNumber) => ({
+              partNumber,
+              method: 'PUT' as const,
+              url: await signer.sign(issued.credentials, {
+                operation: 'UploadPart',
+                key: fullKey,
+                query: { partNumber: String(partNumber), uploadId },
+                expiresInSeconds: lifetime.expiresInSeconds,
+                signingDate,
+              }),
+            })),
           );
           return issuedFor({
             action: 'signParts',

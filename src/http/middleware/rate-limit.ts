@@ -51,6 +51,8 @@ export interface RateLimits {
   (group: string): RequestHandler;
   start(group: string): RequestHandler;
   admit(): RequestHandler;
+  /** The verdict of what `start` counted for this request (resolved when nothing was). */
+  admitted(req: Request): Promise<void>;
 }
 
 /** IETF RateLimit / RateLimit-Policy fields (draft-ietf-httpapi-ratelimit-headers), structured-field form. */
@@ -160,6 +162,8 @@ export function createRateLimits(deps: {
       next();
     };
   };
+
+  limit.admitted = (req) => req[ADMISSION] ?? Promise.resolve();
 
   limit.admit = () => (req, _res, next) => {
     const verdict = req[ADMISSION];
