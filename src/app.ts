@@ -139,6 +139,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
 
   // Routes, by capability.
   app.use(
+    '/auth',
     authRoutes({
       config,
       providers: loginProviders,

@@ -124,7 +124,7 @@ export function createRateLimits(deps: {
       audit.record('rate_limit.exceeded', {
         outcome: 'denied',
         requestId: req.scope.requestId,
-        sourceIp: req.ip,
+        sourceIp: req.scope.sourceIp,
         reason: refused.policy.name,
         ...(principal ? { provider: principal.provider, subject: principal.subject } : {}),
       });
@@ -134,7 +134,7 @@ export function createRateLimits(deps: {
   }
 
   function checksFor(req: Request, limits: GroupLimits, withIdentity: boolean): Array<[RatePolicy, string]> {
-    const checks: Array<[RatePolicy, string]> = [[limits.perIp, req.ip ?? 'unknown']];
+    const checks: Array<[RatePolicy, string]> = [[limits.perIp, req.scope.sourceIp ?? 'unknown']];
     const principal = req.scope.principal;
     if (withIdentity && limits.perIdentity && principal) {
       checks.push([limits.perIdentity, developerUserIdentifier(principal)]);
