@@ -66,7 +66,12 @@ async function vend(): Promise<CallerCredentials> {
         Statement: [
           {
             Effect: 'Allow',
-            Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+            Action: [
+              's3:GetObject',
+              's3:PutObject',
+              's3:AbortMultipartUpload',
+              's3:ListMultipartUploadParts',
+            ],
             Resource: `arn:aws:s3:::${BUCKET}/users/${IdentityId}/*`,
           },
         ],
@@ -85,14 +90,16 @@ async function vend(): Promise<CallerCredentials> {
   };
 }
 
-function bytes(size: number, seed: number): Uint8Array {
+function bytes(size: number, seed: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   for (let index = 0; index < size; index++) out[index] = (index * 31 + seed) % 251;
   return out;
 }
 
 /** Creates an upload through keywarden and sends two parts to S3 with the URLs it signed. */
-async function uploadParts(key: string): Promise<{ uploadId: string; parts: Array<{ partNumber: number; etag: string }> }> {
+async function uploadParts(
+  key: string,
+): Promise<{ uploadId: string; parts: Array<{ partNumber: number; etag: string }> }> {
   const created = await service.multipart({ principal: user }, { action: 'create', key });
   const { uploadId } = created.result as { uploadId: string };
   const signed = await service.multipart(
@@ -224,7 +231,9 @@ describe('multipartEtag', () => {
         { partNumber: 1, etag: `"${one.toString('hex')}"` },
         { partNumber: 2, etag: two.toString('hex') },
       ]),
-      `${createHash('md5').update(Buffer.concat([one, two])).digest('hex')}-2`,
+      `${createHash('md5')
+        .update(Buffer.concat([one, two]))
+        .digest('hex')}-2`,
     );
     assert.equal(multipartEtag([{ partNumber: 1, etag: '"not-an-md5"' }]), undefined);
   });
