@@ -11,7 +11,14 @@ import { describeError, uploadFiles } from './upload-list.ts';
  */
 
 // A browser session: keywarden's cookie (credentials: 'include') and the X-CSRF header.
-const keywarden = createKeywardenClient({ baseUrl: settings.keywardenUrl });
+const keywarden = createKeywardenClient({
+  baseUrl: settings.keywardenUrl,
+  // Any 401: the session expired, or ended in another tab. Back to the Sign in button.
+  onSignInRequired: () => {
+    forgetUser();
+    showSignedOut();
+  },
+});
 
 const view = {
   loading: element('loading', HTMLParagraphElement),
@@ -35,6 +42,16 @@ let library: PhotoLibrary | undefined;
 function showError(error: unknown): void {
   view.error.hidden = false;
   view.error.textContent = `Something went wrong: ${describeError(error)}`;
+}
+
+/**
+ * Drops the signed-in user's S3 client and credentials. Credentials already handed out stay
+ * valid until they expire (as AWS's do); keywarden gives no new ones without a session.
+ */
+function forgetUser(): void {
+  library?.close();
+  library = undefined;
+  view.gallery.replaceChildren();
 }
 
 function showSignedOut(idpLogoutUrl?: string): void {
@@ -93,11 +110,7 @@ view.signIn.addEventListener('click', () => {
 view.signOut.addEventListener('click', async () => {
   try {
     const { logoutUrl } = await keywarden.signOut();
-    // The credentials already handed out stay valid until they expire (as AWS's do); the app
-    // forgets them, and keywarden gives no new ones without a session.
-    library?.close();
-    library = undefined;
-    view.gallery.replaceChildren();
+    forgetUser();
     view.uploads.replaceChildren();
     showSignedOut(logoutUrl);
   } catch (error) {

@@ -337,6 +337,10 @@ describe('the photo-upload example in Chromium', () => {
       (cookie) => cookie.name === 'keywarden',
     );
     assert.ok(sessionCookie, 'the session cookie is set on keywarden’s origin');
+    // A second tab of the same browser, still showing the photos.
+    const otherTab = await alice.context.newPage();
+    await otherTab.goto(appUrl);
+    await otherTab.waitForSelector('body[data-state="signed-in"]');
     await screenshotOnFailure(alice.page, 'photo-upload-sign-out', async () => {
       await alice.page.getByRole('button', { name: 'Sign out' }).click();
       await alice.page.waitForSelector('body[data-state="signed-out"]');
@@ -359,6 +363,17 @@ describe('the photo-upload example in Chromium', () => {
 
       await alice.page.reload();
       await alice.page.waitForSelector('body[data-state="signed-out"]');
+    });
+    await screenshotOnFailure(otherTab, 'photo-upload-other-tab', async () => {
+      // The other tab's next upload asks keywarden for a URL: refused, and the app goes back
+      // to its Sign in button.
+      await otherTab.locator('#files').setInputFiles([photoFile('late.bmp', bmp(8, 8, [0, 0, 0]))]);
+      await otherTab.waitForSelector('body[data-state="signed-out"]');
+      assert.equal(
+        await otherTab.locator('#uploads li').evaluate((item) => item.textContent),
+        'late.bmpfailed: unauthenticated',
+      );
+      assert.equal(await otherTab.locator('#gallery li').count(), 0);
     });
 
     // The old cookie, replayed: its session is gone from the server.
