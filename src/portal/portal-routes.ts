@@ -125,6 +125,7 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
     publicUrl,
     cliCommand: config.portal.cliCommand,
     cliEnabled: config.portal.device.enabled,
+    ...(config.localAws.enabled && config.aws.endpoint ? { localAwsEndpoint: config.aws.endpoint } : {}),
   };
   const federation = {
     config: config.portal,

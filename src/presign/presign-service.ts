@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Principal } from '../auth/principal.ts';
+import { awsErrorName } from '../aws/aws-call.ts';
 import {
   type BucketConfig,
   type PresignConfig,
@@ -8,6 +9,7 @@ import {
 } from '../config/buckets-schema.ts';
 import { BadRequestError, ForbiddenError } from '../http/errors.ts';
 import type { StateStore } from '../store/types.ts';
+import { completedUploadEtag } from './completed-upload.ts';
 import { type PrefixTemplate, parsePrefixTemplate } from './key-prefix.ts';
 import { MultipartUploads } from './multipart-uploads.ts';
 import { confineKey } from './object-key.ts';
@@ -398,7 +400,7 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
           return issuedFor({ action: 'abort', uploadId, ...target });
         }
         case 'complete': {
-          const completed = await call('CompleteMultipartUpload', async (client) => {
+          const measureAndComplete = async (client: S3Client) => {
             // Part URLs cannot bind a size, so the object's size is checked here, from S3's own
             // record of the parts, before the upload becomes an object.
             const uploaded = await listUploadedParts(client, { ...target, uploadId });
@@ -428,6 +430,17 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
               );
             }
             return completeMultipartUpload(client, { ...target, uploadId, parts: request.parts });
+          };
+          const completed = await call('CompleteMultipartUpload', async (client) => {
+            try {
+              return await measureAndComplete(client);
+            } catch (error) {
+              // S3 may have completed it on an earlier try whose answer was lost (completed-upload.ts).
+              if (awsErrorName(error) !== 'NoSuchUpload') throw error;
+              const etag = await completedUploadEtag(client, target, request.parts);
+              if (etag === undefined) throw error;
+              return { etag };
+            }
           });
           await uploads.forget(uploadId);
           return issuedFor({ action: 'complete', uploadId, ...target, etag: completed.etag });
