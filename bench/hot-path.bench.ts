@@ -125,8 +125,15 @@ async function startServer(
     : fork(path.join(here, script), [], {
         env: { PATH: process.env.PATH, ...env },
         // BENCH_PROFILE=dir: a CPU profile of keywarden, written when the run ends.
-        execArgv:
-          PROFILE_DIR && script.includes('keywarden') ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
+        execArgv: [
+          ...(PROFILE_DIR && script.includes('keywarden')
+            ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]
+            : []),
+          // BENCH_NODE_FLAGS='--max-semi-space-size=8' runs keywarden (not the reference) with V8 flags.
+          ...(process.env.BENCH_NODE_FLAGS && script.includes('keywarden')
+            ? process.env.BENCH_NODE_FLAGS.split(' ')
+            : []),
+        ],
         // BENCH_LOG=file keeps keywarden's log lines (normally discarded) for inspection.
         stdio: [
           'ignore',
@@ -332,6 +339,49 @@ async function main(): Promise<void> {
     }
   }
 
+  if (process.env.BENCH_MODE === 'soak') {
+    // BENCH_MODE=soak: keywarden's memory over BENCH_SOAK_SECONDS (default 600) of cache-hit
+    // sessions at half the rate it saturates at, sampled every 30 s.
+    const target = targets.find((candidate) => candidate.name === 'session')!;
+    const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
+    await run(target, 5);
+    const saturating = (await run(target, SECONDS)).rps;
+    const rate = Math.round(saturating / 2);
+    const samples: Array<{ atSeconds: number; rssMb: number; p99: number; failed: number }> = [
+      { atSeconds: 0, rssMb: rssMb(pids.keywarden), p99: 0, failed: 0 },
+    ];
+    for (let at = 30; at <= soakSeconds; at += 30) {
+      const window = await run(target, 30, rate);
+      samples.push({
+        atSeconds: at,
+        rssMb: rssMb(pids.keywarden),
+        p99: window.p99,
+        failed: window.non2xx + window.errors,
+      });
+      process.stderr.write(
+        `soak ${at}/${soakSeconds} s: RSS ${samples.at(-1)!.rssMb} MB, p99 ${window.p99} ms\n`,
+      );
+    }
+    const later = samples
+      .filter((sample) => sample.atSeconds >= soakSeconds / 2)
+      .map((sample) => sample.rssMb);
+    console.log(
+      [
+        `soak: session cache hits at ${rate} req/s (half of ${Math.round(saturating)}) for ${soakSeconds} s`,
+        '',
+        '| at | RSS MB | p99 ms | failed |',
+        '|---|---|---|---|',
+        ...samples.map(
+          (sample) => `| ${sample.atSeconds} s | ${sample.rssMb} | ${sample.p99} | ${sample.failed} |`,
+        ),
+        '',
+        `RSS max ${Math.max(...samples.map((sample) => sample.rssMb))} MB; second half ${Math.min(...later)}–${Math.max(...later)} MB`,
+      ].join('\n'),
+    );
+    await shutdown();
+    return;
+  }
+
   if (INSTRUCTIONS) {
     const amount = Number(process.env.BENCH_REQUESTS ?? 2_000);
     const load = (target: Target, count: number) =>
@@ -425,6 +475,12 @@ async function main(): Promise<void> {
     halfRate.set(target.name, await run(target, SECONDS, Math.max(1, Math.round(saturating / 2))));
   }
   const rssAfter = { reference: rssMb(pids.reference), keywarden: rssMb(pids.keywarden) };
+  const keywardenMemory = await new Promise<unknown>((resolve) => {
+    keywarden.child.once('message', (message) => resolve((message as { memory: unknown }).memory));
+    keywarden.child.send('memory');
+  });
+  if (process.env.BENCH_MEMORY_DETAIL)
+    process.stderr.write(`keywarden memory after load: ${JSON.stringify(keywardenMemory)}\n`);
 
   const rows = targets.map((target) => {
     const list = samples.get(target.name)!;

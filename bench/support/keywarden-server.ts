@@ -7,6 +7,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -23,3 +24,11 @@ server.listen(config.server.port, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as AddressInfo).port });
 });
 process.on('disconnect', () => process.exit(0));
+// The runner asks for memory figures: where RSS goes (V8 heap spaces, external, code).
+process.on('message', (message) => {
+  if (message !== 'memory') return;
+  const spaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((space) => [space.space_name, Math.round(space.space_size / 1048576)]),
+  );
+  process.send?.({ memory: { ...process.memoryUsage(), spacesMb: spaces } });
+});
