@@ -137,6 +137,21 @@ function storeContract(name: string, open: () => Promise<StateStore>) {
       assert.equal((await store.hit(key(`hits-other-${run}`), 10_000)).count, 1);
     });
 
+    it('counts several counters at once, each in its own window', async () => {
+      run += 1;
+      const [a, b] = [key(`multi-a-${run}`), key(`multi-b-${run}`)];
+      await store.hit(a, 10_000);
+      const [first, second] = await store.hitAll([
+        { key: a, windowMs: 10_000 },
+        { key: b, windowMs: 60_000 },
+      ]);
+      assert.equal(first!.count, 2);
+      assert.ok(first!.resetInMs <= 10_000);
+      assert.equal(second!.count, 1);
+      assert.ok(second!.resetInMs > 10_000 && second!.resetInMs <= 60_000, `window left: ${second!.resetInMs}`);
+      assert.deepEqual(await store.hitAll([]), []);
+    });
+
     it('starts a new window once the old one ends', async () => {
       run += 1;
       const counter = key(`window-${run}`);

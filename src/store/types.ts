@@ -48,6 +48,8 @@ export interface StateStore {
    * limits). One atomic step on the shared store, so the count holds across instances.
    */
   hit(key: string, windowMs: number): Promise<WindowCount>;
+  /** `hit` for several counters at once (one round trip, one command where the store can). */
+  hitAll(counters: ReadonlyArray<{ key: string; windowMs: number }>): Promise<WindowCount[]>;
   /** Remaining lifetime in ms; null when the key is missing or never expires. */
   ttlMs(key: string): Promise<number | null>;
   /** Set members (an index such as subject → session ids); the TTL is refreshed on add. */

@@ -92,8 +92,8 @@ export function createRateLimits(deps: {
    * a 429 describing the policy that refused, or with the store's failure (→ 503).
    */
   async function count(req: Request, res: Response, group: string, checks: Array<[RatePolicy, string]>) {
-    const counts: WindowCount[] = await Promise.all(
-      checks.map(([policy, key]) => store.hit(policy.keyPrefix + key, policy.windowSeconds * 1000)),
+    const counts: WindowCount[] = await store.hitAll(
+      checks.map(([policy, key]) => ({ key: policy.keyPrefix + key, windowMs: policy.windowSeconds * 1000 })),
     );
     let refused: PolicyStanding | undefined;
     for (let index = 0; index < checks.length; index += 1) {

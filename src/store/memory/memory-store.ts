@@ -89,6 +89,10 @@ export class MemoryStore implements StateStore {
     return { count, resetInMs: (await this.ttlMs(key)) ?? windowMs };
   }
 
+  hitAll(counters: ReadonlyArray<{ key: string; windowMs: number }>): Promise<WindowCount[]> {
+    return Promise.all(counters.map((counter) => this.hit(counter.key, counter.windowMs)));
+  }
+
   async ttlMs(key: string): Promise<number | null> {
     const entry = this.#live(key);
     if (!entry || entry.expiresAt === null) return null;

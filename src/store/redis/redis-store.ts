@@ -46,11 +46,17 @@ const RELEASE_LOCK = script(
 const INCREMENT_WITH_TTL = script(`local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v`);
-// One rate-limit hit: the count and what is left of the window (which starts at the first hit).
-const HIT = script(`local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
-return {count, ttl}`);
+// Rate-limit hits, one per key (ARGV[i] is KEYS[i]'s window): each count and what is left of its
+// window (which starts at the first hit).
+const HIT = script(`local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, ARGV[i]) ttl = tonumber(ARGV[i]) end
+  out[#out + 1] = count
+  out[#out + 1] = ttl
+end
+return out`);
 const ADD_TO_SET = script(
   `redis.call('SADD', KEYS[1], unpack(ARGV, 2)) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1`,
 );
@@ -210,13 +216,25 @@ export class RedisStore implements StateStore {
   }
 
   async hit(key: string, windowMs: number): Promise<WindowCount> {
+    return (await this.hitAll([{ key, windowMs }]))[0]!;
+  }
+
+  async hitAll(counters: ReadonlyArray<{ key: string; windowMs: number }>): Promise<WindowCount[]> {
+    // A script may only touch keys of one hash slot in a cluster: there, one script per counter
+    // (sent together, so still one round trip).
+    if (this.#config.mode === 'cluster' && counters.length > 1) {
+      return (await Promise.all(counters.map((counter) => this.hitAll([counter])))).flat();
+    }
     const reply = (await this.#script(
       'rate-limit hit',
       HIT,
-      [this.#key(key)],
-      [String(Math.ceil(windowMs))],
-    )) as [number, number];
-    return { count: Number(reply[0]), resetInMs: Number(reply[1]) };
+      counters.map((counter) => this.#key(counter.key)),
+      counters.map((counter) => String(Math.ceil(counter.windowMs))),
+    )) as number[];
+    return counters.map((_, index) => ({
+      count: Number(reply[index * 2]),
+      resetInMs: Number(reply[index * 2 + 1]),
+    }));
   }
 
   async ttlMs(key: string): Promise<number | null> {
