@@ -12,7 +12,14 @@ export function corsPolicy(options: { origins: readonly string[]; maxAgeSeconds:
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
     methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'X-CSRF', 'Authorization', 'X-Guest-Token', 'X-Token-Issuer', 'X-Request-Id'],
+    allowedHeaders: [
+      'Content-Type',
+      'X-CSRF',
+      'Authorization',
+      'X-Guest-Token',
+      'X-Token-Issuer',
+      'X-Request-Id',
+    ],
     exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'WWW-Authenticate'],
     maxAge: options.maxAgeSeconds,
   });
