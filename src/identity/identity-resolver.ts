@@ -14,6 +14,7 @@ import { KeywardenError } from '../http/errors.ts';
 import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StateStore } from '../store/types.ts';
+import { UserIndex } from './user-index.ts';
 
 /**
  * Principal → Cognito identity. A signed-in principal is a developer user identifier
@@ -74,10 +75,13 @@ export class IdentityResolver {
    * its own answer (ResourceConflict, then its own identity), never this login's token.
    */
   readonly #linking = new Map<string, Promise<OpenIdToken>>();
+  /** The user's index lists the identities and linked guest identities of each login (admin lookup, revocation). */
+  readonly #index: UserIndex;
 
   constructor(deps: IdentityResolverDeps) {
     this.#deps = deps;
     this.#aws = { metrics: deps.metrics, logger: deps.logger };
+    this.#index = new UserIndex(deps.store);
   }
 
   get #poolId(): string {
@@ -136,7 +140,10 @@ export class IdentityResolver {
         'GetOpenIdTokenForDeveloperIdentity answered without an identity or token',
       );
     }
-    await this.#deps.store.set(this.#userKey(principal), output.IdentityId, { ttlMs: REMEMBER_MS });
+    await Promise.all([
+      this.#deps.store.set(this.#userKey(principal), output.IdentityId, { ttlMs: REMEMBER_MS }),
+      this.#index.add(principal, 'identities', output.IdentityId, Date.now() + REMEMBER_MS),
+    ]);
     return { identityId: output.IdentityId, token: output.Token };
   }
 
@@ -184,7 +191,10 @@ export class IdentityResolver {
     };
     try {
       const result = await this.#developerToken(principal, guestId);
-      await this.#deps.store.set(linkedKey, result.identityId, { ttlMs: REMEMBER_MS });
+      await Promise.all([
+        this.#deps.store.set(linkedKey, result.identityId, { ttlMs: REMEMBER_MS }),
+        this.#index.add(principal, 'guests', guestId, Date.now() + REMEMBER_MS),
+      ]);
       this.#deps.audit.record('identity.linked', {
         ...audit,
         outcome: 'success',
