@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adminSchema, checkAdminConfig } from './admin-schema.ts';
 import { authSchema, authSecretPaths, checkAuthConfig } from './auth-schema.ts';
 import {
   awsSchema,
@@ -149,6 +150,11 @@ const defaultRateLimitGroups: Record<string, z.infer<typeof rateLimitGroup>> = {
     perIdentity: { points: 300, windowSeconds: 60 },
   },
   guest: { perIp: { points: 30, windowSeconds: 60 } },
+  // Identity administration: a person at a console or the CLI, never a client in a loop.
+  admin: {
+    perIp: { points: 120, windowSeconds: 60 },
+    perIdentity: { points: 60, windowSeconds: 60 },
+  },
 };
 
 export const rateLimitSchema = z.strictObject({
@@ -184,6 +190,7 @@ export const configSchema = z.strictObject({
   presign: presignSchema.prefault({}),
   portal: portalSchema.prefault({}),
   localAws: localAwsSchema.prefault({}),
+  admin: adminSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -219,6 +226,7 @@ export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkCredentialsConfig(config, ctx);
   checkPortalConfig(config, ctx);
   checkLocalAwsConfig(config, ctx);
+  checkAdminConfig(config, ctx);
   checkPresignConfig(config.presign, ctx, {
     roles: Object.keys(config.credentials.roles),
     scopes: Object.keys(config.credentials.scopes),

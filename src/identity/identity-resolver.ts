@@ -14,7 +14,7 @@ import { KeywardenError } from '../http/errors.ts';
 import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StateStore } from '../store/types.ts';
-import { UserIndex } from './user-index.ts';
+import { UserIndex, type UserRef, userId } from './user-index.ts';
 
 /**
  * Principal → Cognito identity. A signed-in principal is a developer user identifier
@@ -96,8 +96,33 @@ export class IdentityResolver {
     return (await this.#deps.store.get(this.#userKey(principal))) ?? undefined;
   }
 
-  #userKey(principal: Principal): string {
-    return `ident:user:${digest(developerUserIdentifier(principal))}`;
+  #userKey(user: UserRef): string {
+    return `ident:user:${digest(userId(user))}`;
+  }
+
+  /** Remembers which identity a login now resolves to (after an admin's merge). */
+  async rememberIdentity(user: UserRef, identityId: string): Promise<void> {
+    await Promise.all([
+      this.#deps.store.set(this.#userKey(user), identityId, { ttlMs: REMEMBER_MS }),
+      this.#index.add(user, 'identities', identityId, Date.now() + REMEMBER_MS),
+    ]);
+  }
+
+  /** The identity id last seen for a login (admin lookup), without calling AWS. */
+  async rememberedIdentity(user: UserRef): Promise<string | undefined> {
+    return (await this.#deps.store.get(this.#userKey(user))) ?? undefined;
+  }
+
+  /**
+   * Forgets what keywarden remembers of a login's identities (after an admin unlinked or
+   * deleted them): the login → identity record and, for the guest identities given, that they
+   * were linked. The next vend asks Cognito again.
+   */
+  async forget(user: UserRef, guestIdentityIds: readonly string[] = []): Promise<void> {
+    await this.#deps.store.delete(
+      this.#userKey(user),
+      ...guestIdentityIds.map((guestId) => `ident:linked:${digest(guestId)}`),
+    );
   }
 
   /**

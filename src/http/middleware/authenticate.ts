@@ -26,7 +26,7 @@ export function authenticate(authenticators: readonly Authenticator[]): RequestH
   return async (req, _res, next) => {
     try {
       const chosen = authenticators.find((authenticator) => authenticator.present(req));
-      if (chosen) await chosen.authenticate(req);
+      if (chosen && (await chosen.authenticate(req))) req.scope.authenticatedBy = chosen.name;
       next();
     } catch (error) {
       next(error);
@@ -53,6 +53,18 @@ export function requireAuth(options: { allowGuests?: boolean } = {}): RequestHan
       return next(new ForbiddenError('Guests cannot use this resource.', 'guest_not_allowed'));
     }
     next();
+  };
+}
+
+/**
+ * Waits for `req.scope.screening` (an admin's suspension, checked since authentication), for
+ * routes without a rate limit of their own; the rate limiter awaits it with its count.
+ */
+export function awaitScreening(): RequestHandler {
+  return (req, _res, next) => {
+    const screening = req.scope.screening;
+    if (!screening) return next();
+    screening.then(() => next(), next);
   };
 }
 
