@@ -17,6 +17,7 @@ import { MemoryObjectStore, type StoredObject } from '../../../src/local-aws/obj
 import {
   ACCOUNT_ID,
   AwsError,
+  type IdentityRecord,
   type MultipartUpload,
   type RoleSettings,
   type VendedCredentials,
@@ -80,6 +81,8 @@ export interface AwsDouble {
    * releases it: `arrived` resolves when it is held, `release()` lets it be served.
    */
   hold(operation: string): { arrived: Promise<void>; release(): void };
+  /** Cognito's identities, by identity id (with their developer logins). */
+  identities: Map<string, IdentityRecord>;
   /** Each role's inline policies written through IAM PutRolePolicy: role ARN → policy name → document. */
   rolePolicies: Map<string, Map<string, string>>;
   /** key `${bucket}/${key}` */
@@ -241,6 +244,7 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
       return { arrived, release };
     },
     rolePolicies: local.state.roleInlinePolicies,
+    identities: local.state.identities,
     advanceClock(ms) {
       local.state.clockOffsetMs += ms;
     },
