@@ -195,6 +195,8 @@ export async function createApp(deps: AppDeps): Promise<Express> {
         audit,
         metrics,
         logger,
+        isAdmin: admin?.isAdmin,
+        adminPages: admin?.portalPages({ rateLimit }),
       }),
     );
   }

@@ -1,4 +1,4 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { CliTokens } from '../auth/device/cli-tokens.ts';
 import { DeviceAuthorizations } from '../auth/device/device-authorizations.ts';
@@ -10,7 +10,10 @@ import type { Config } from '../config/schema.ts';
 import type { RateLimits } from '../http/middleware/rate-limit.ts';
 import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { PortalKit } from '../portal/portal-kit.ts';
 import type { StateStore } from '../store/types.ts';
+import { isAdmin } from './admin-policy.ts';
+import { adminPortalRoutes } from './admin-portal.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { AdminService } from './admin-service.ts';
 import { CognitoIdentities } from './cognito-identities.ts';
@@ -43,8 +46,10 @@ export interface Admin {
   readonly screening: RequestHandler;
   /** The REST API under /admin/, once the credential services exist. */
   routes(deps: { credentials: CredentialServices; cliTokens: CliTokens; rateLimit: RateLimits }): Router;
-  /** The service the routes and the portal's admin page use (after `routes`). */
-  readonly service: AdminService | undefined;
+  /** The portal's admin page, mounted by the portal (after `routes`). */
+  portalPages(deps: { rateLimit: RateLimits }): (kit: PortalKit) => Router;
+  /** Whether the caller may administer (the portal header links the admin page then). */
+  isAdmin(req: Request): boolean;
 }
 
 /**
@@ -67,8 +72,10 @@ export function createAdmin(deps: {
     admission: suspensions.admission(),
     guard: suspensions.vendGuard(),
     screening: suspensions.screening(),
-    get service() {
-      return service;
+    isAdmin: (req) => isAdmin(config.admin, req),
+    portalPages({ rateLimit }) {
+      if (!service) throw new Error('the admin routes are built before the portal pages');
+      return adminPortalRoutes({ service, config: config.admin, rateLimit, audit });
     },
     routes({ credentials, cliTokens, rateLimit }) {
       const revoker = new IssuedCredentialsRevoker({
