@@ -6,6 +6,7 @@ import { MemoryStore } from '../src/store/memory/memory-store.ts';
 import { ADMIN_GROUP, type AdminStack, startAdminStack } from './fixtures/admin/stack.ts';
 import type { BrowserSession } from './support/browser-session.ts';
 import { captureLogs } from './support/logs.ts';
+import { assertMatchesOpenApi } from './support/openapi.ts';
 import { testConfig } from './support/test-config.ts';
 
 /**
@@ -64,6 +65,7 @@ describe('admin authorization', () => {
       const response = await send(request(stack.a.url)[route.method](route.path), route.body);
       assert.equal(response.status, 401, `${route.method} ${route.path}`);
       assert.equal(response.body.code, 'unauthenticated');
+      assertMatchesOpenApi(response, route);
       assert.match(String(response.headers['www-authenticate']), /^Bearer realm="keywarden"/);
     }
     await unchanged();
@@ -95,6 +97,7 @@ describe('admin authorization', () => {
         const response = await send(as(request(stack.b.url)[route.method](route.path)), route.body);
         assert.equal(response.status, 403, `${who}: ${route.method} ${route.path}`);
         assert.equal(response.body.code, 'admin_required', `${who}: ${route.method} ${route.path}`);
+        assertMatchesOpenApi(response, route);
       }
     }
     const denied = stack.b.logs.records().filter((record) => record.event === 'admin.denied');
@@ -143,22 +146,46 @@ describe('admin authorization', () => {
       headers: { authorization: `Bearer ${await stack.bearer('other')}` },
     });
 
-    const lookup = await root.get('/admin/users/corp:victim').set('X-CSRF', '1').expect(200);
+    const described = async (method: 'get' | 'post' | 'delete', path: string, call: Call, status: number) => {
+      const response = await call;
+      assert.equal(response.status, status, `${method} ${path}: ${response.text.slice(0, 300)}`);
+      assertMatchesOpenApi(response, { method, path });
+      return response;
+    };
+    const lookupPath = '/admin/users/corp:victim';
+    const lookup = await described('get', lookupPath, root.get(lookupPath).set('X-CSRF', '1'), 200);
     const sessionId = lookup.body.sessions.find(() => true).id;
-    await root.delete(`/admin/users/corp:victim/sessions/${sessionId}`).set('X-CSRF', '1').expect(204);
-    await root
-      .post('/admin/users/corp:victim/revoke')
-      .set('X-CSRF', '1')
-      .send({ reason: 'INC-77', until: new Date(Date.now() + 3_600_000).toISOString() })
-      .expect(200);
-    await root.post('/admin/users/corp:victim/unsuspend').set('X-CSRF', '1').send({}).expect(200);
-    await root
-      .post('/admin/users/corp:victim/merge')
-      .set('X-CSRF', '1')
-      .send({ into: 'corp:other' })
-      .expect(200);
-    await root.post('/admin/users/corp:victim/unlink').set('X-CSRF', '1').send({}).expect(200);
-    await root.delete('/admin/users/corp:victim/identity').set('X-CSRF', '1').expect(200);
+    const sessionPath = `/admin/users/corp:victim/sessions/${sessionId}`;
+    await described('delete', sessionPath, root.delete(sessionPath).set('X-CSRF', '1'), 204);
+    await described('delete', sessionPath, root.delete(sessionPath).set('X-CSRF', '1'), 404);
+    const revokePath = '/admin/users/corp:victim/revoke';
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    await described(
+      'post',
+      revokePath,
+      root.post(revokePath).set('X-CSRF', '1').send({ reason: 'INC-77', until }),
+      200,
+    );
+    await described(
+      'post',
+      revokePath,
+      root.post(revokePath).set('X-CSRF', '1').send({ until: 'soon' }),
+      400,
+    );
+    const unsuspendPath = '/admin/users/corp:victim/unsuspend';
+    await described('post', unsuspendPath, root.post(unsuspendPath).set('X-CSRF', '1').send({}), 200);
+    const mergePath = '/admin/users/corp:victim/merge';
+    await described(
+      'post',
+      mergePath,
+      root.post(mergePath).set('X-CSRF', '1').send({ into: 'corp:other' }),
+      200,
+    );
+    const unlinkPath = '/admin/users/corp:victim/unlink';
+    await described('post', unlinkPath, root.post(unlinkPath).set('X-CSRF', '1').send({}), 200);
+    await described('post', unlinkPath, root.post(unlinkPath).set('X-CSRF', '1').send({}), 404);
+    const erasePath = '/admin/users/corp:victim/identity';
+    await described('delete', erasePath, root.delete(erasePath).set('X-CSRF', '1'), 200);
     assert.equal((await target.get('/auth/session')).status, 401);
 
     const audits = stack.a.logs.records().filter((record) => record.audit === true);
