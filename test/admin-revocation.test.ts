@@ -233,6 +233,14 @@ describe('revoking a user on Redis with two instances', () => {
     const identityId = before.body.identityId!;
     const oldS3 = s3With(before.body.credentials!);
     await oldS3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `users/${identityId}/a.txt`, Body: 'a' }));
+    // The sealed cache entry as it is now, to put back later (as a write that missed the purge would).
+    const [member] = await new UserIndex(stack.a.store).members(
+      { provider: 'corp', subject: 'carmen' },
+      'credentials',
+    );
+    const cacheKey = (JSON.parse(member!) as { k: string }).k;
+    const sealed = await stack.a.store.get(cacheKey);
+    assert.ok(sealed);
 
     await revoke('corp:carmen');
     const policy = stack.aws.rolePolicies.get(READER_ARN)?.get('keywarden-revoked-credentials');
@@ -245,6 +253,8 @@ describe('revoking a user on Redis with two instances', () => {
 
     const lifted = await unsuspend('corp:carmen');
     assert.equal(lifted.wasSuspended, true);
+    // An entry issued before the revocation is never served again, even if it is still cached.
+    await stack.a.store.set(cacheKey, sealed, { ttlMs: 600_000 });
     const afterLift = await vendWithBearer(stack.b, bearer);
     assert.equal(afterLift.status, 200, JSON.stringify(afterLift.body));
     assert.notEqual(afterLift.body.credentials!.accessKeyId, before.body.credentials!.accessKeyId);
