@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Suspensions } from '../src/admin/suspensions.ts';
 import { GuestTokens } from '../src/identity/guest-tokens.ts';
 import { UserIndex } from '../src/identity/user-index.ts';
 import { type AdminStack, credentialSecrets, startAdminStack } from './fixtures/admin/stack.ts';
@@ -265,6 +266,85 @@ describe('revoking a user on Redis with two instances', () => {
       oldS3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `users/${identityId}/d.txt`, Body: 'd' })),
       (error: Error) => error.name === 'AccessDenied',
       'the old credentials stay revoked',
+    );
+  });
+
+  it('withdraws a device sign-in approved but not yet redeemed: the CLI gets no token', async () => {
+    stack.idp.setAccount('fay', { groups: ['staff'] });
+    const fay = await stack.signIn(stack.a, 'fay');
+    const form = (fields: Record<string, string>) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'keywarden-cli', ...fields }).toString(),
+    });
+    const started = (await (await fetch(`${stack.b.url}/auth/device/authorize`, form({}))).json()) as {
+      device_code: string;
+      user_code: string;
+    };
+    stack.secrets.push(started.device_code);
+    const confirm = await fay.get(`/portal/device?user_code=${started.user_code}`).expect(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(confirm.text)?.[1];
+    await fay
+      .post('/portal/device')
+      .type('form')
+      .set('Origin', 'https://keywarden.test')
+      .send({ _csrf: csrf, user_code: started.user_code, decision: 'approve' })
+      .expect(200);
+    const lookup = await admin.get('/admin/users/corp:fay').set('X-CSRF', '1').expect(200);
+    assert.equal(lookup.body.deviceGrants.length, 1);
+
+    const result = await revoke('corp:fay');
+    assert.equal(result.deviceGrants, 1);
+    const poll = await fetch(
+      `${stack.b.url}/auth/device/token`,
+      form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.device_code }),
+    );
+    const answer = (await poll.json()) as { error?: string; access_token?: string };
+    assert.equal(poll.status, 400);
+    assert.equal(answer.error, 'invalid_grant');
+    assert.equal(answer.access_token, undefined);
+  });
+
+  it('refuses a CLI token whose grant escaped the revocation (issued in the same moment): no token is left', async () => {
+    stack.idp.setAccount('gil', { groups: ['staff'] });
+    const gil = await stack.signIn(stack.a, 'gil');
+    const form = (fields: Record<string, string>) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'keywarden-cli', ...fields }).toString(),
+    });
+    const started = (await (await fetch(`${stack.a.url}/auth/device/authorize`, form({}))).json()) as {
+      device_code: string;
+      user_code: string;
+    };
+    stack.secrets.push(started.device_code);
+    const confirm = await gil.get(`/portal/device?user_code=${started.user_code}`).expect(200);
+    await gil
+      .post('/portal/device')
+      .type('form')
+      .set('Origin', 'https://keywarden.test')
+      .send({
+        _csrf: /name="_csrf" value="([^"]+)"/.exec(confirm.text)?.[1],
+        user_code: started.user_code,
+        decision: 'approve',
+      })
+      .expect(200);
+    // The suspension lands, but (as in a race with the revocation's sweep) the grant is still there.
+    await new Suspensions({ store: stack.a.store, audit: { record() {} }, keepMs: 3_600_000 }).suspend(
+      { provider: 'corp', subject: 'gil' },
+      [],
+      { before: Date.now(), until: null },
+    );
+    const poll = await fetch(
+      `${stack.b.url}/auth/device/token`,
+      form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.device_code }),
+    );
+    assert.equal(poll.status, 403);
+    assert.equal(((await poll.json()) as { code: string }).code, 'user_suspended');
+    assert.deepEqual(
+      await new UserIndex(stack.a.store).members({ provider: 'corp', subject: 'gil' }, 'cliTokens'),
+      [],
+      'the token issued a moment before was revoked again',
     );
   });
 

@@ -242,8 +242,9 @@ export interface paths {
          * Poll for the CLI token (RFC 8628 §3.4).
          * @description `authorization_pending` until the user approves; `slow_down` when polled faster than
          *     `interval` (+5 s each time); `expired_token` after `expires_in`; `access_denied` when the
-         *     user denied it; `invalid_grant` for an unknown or already redeemed device code. An
-         *     approved device code is redeemed exactly once.
+         *     user denied it; `invalid_grant` for an unknown or already redeemed device code (an
+         *     administrator's revocation withdraws approved codes). An approved device code is redeemed
+         *     exactly once. A user an administrator suspended gets a 403 `user_suspended` problem.
          */
         post: operations["deviceToken"];
         delete?: never;
@@ -1826,6 +1827,7 @@ export interface operations {
             };
             400: components["responses"]["OAuthError"];
             401: components["responses"]["OAuthError"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
