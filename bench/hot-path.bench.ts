@@ -27,6 +27,7 @@ import path from 'node:path';
 import { createClient } from '@redis/client';
 import autocannon from 'autocannon';
 import { BUCKET, cacheKeyEntry, credentialOverrides } from '../test/fixtures/credentials/config.ts';
+import { mergeOverrides } from '../test/fixtures/credentials/harness.ts';
 import { DEFAULT_SERVICE_CREDENTIALS, startAwsDouble } from '../test/support/aws-double/index.ts';
 import { BrowserSession } from '../test/support/browser-session.ts';
 import { startJwksIssuer } from '../test/support/jwks-issuer.ts';
@@ -237,7 +238,10 @@ async function main(): Promise<void> {
 
   const reference = await startServer('support/reference-server.ts', { REDIS_URL: redisServer.url });
   const keywarden = await startServer('support/keywarden-server.ts', {
-    KEYWARDEN_BENCH_OVERRIDES: JSON.stringify(overrides),
+    // BENCH_OVERRIDES='{"log":{"level":"silent"}}' measures what one feature costs.
+    KEYWARDEN_BENCH_OVERRIDES: JSON.stringify(
+      mergeOverrides(overrides, JSON.parse(process.env.BENCH_OVERRIDES ?? '{}') as Record<string, unknown>),
+    ),
     AWS_ACCESS_KEY_ID: DEFAULT_SERVICE_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: DEFAULT_SERVICE_CREDENTIALS.secretAccessKey,
   });

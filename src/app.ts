@@ -113,20 +113,20 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use(brandRoutes(config.portal));
 
   app.use(corsPolicy(config.cors));
-  // The default per-IP limit is counted while the browser session is read (one round trip to
-  // the store for both); nothing past `admit` runs for a request over the limit.
-  app.use(rateLimit.start('default'));
-  // The browser session (cookie → server-side record); a store failure here is a 503.
-  app.use(createSessionMiddleware({ config, store, logger, admission: admin?.admission }));
-  app.use(rateLimit.admit());
+  // Served without a session or a caller, and counted in the default rate-limit group.
+  app.use(openApiRoutes(rateLimit('default')));
   // Development only (refused in production): an in-process OIDC IdP keywarden reaches over HTTP.
   if (config.auth.devIdp.enabled) {
     const { createDevIdp, DEV_IDP_PATH } = await import('./auth/dev-idp/dev-idp.ts');
-    app.use(DEV_IDP_PATH, createDevIdp({ config, logger }));
+    app.use(DEV_IDP_PATH, rateLimit('default'), createDevIdp({ config, logger }));
   }
-  app.use(openApiRoutes());
-  app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
 
+  // Everything else: the default per-IP limit is counted while the caller's session or
+  // guest/CLI token record is read (one round trip to the store for both); nothing past `admit`
+  // runs for a request over the limit, and costly checks (signatures, IdP calls) wait for it.
+  app.use(rateLimit.start('default'));
+  // The browser session (cookie → server-side record); a store failure here is a 503.
+  app.use(createSessionMiddleware({ config, store, logger, admission: admin?.admission }));
   // Who is calling: CLI token (`Bearer kwcli_…`), bearer JWT, then guest token, then session
   // cookie (see authenticate.ts).
   const authenticators: Authenticator[] = [
@@ -142,12 +142,15 @@ export async function createApp(deps: AppDeps): Promise<Express> {
     guestTokenAuthenticator(credentials.guestTokens),
     sessionAuthenticator({ keepAlive: keepSessionsAlive(loginProviders) }),
   ];
-  app.use(authenticate(authenticators));
+  app.use(authenticate(authenticators, rateLimit.admitted));
+  app.use(rateLimit.admit());
   // A suspended bearer or guest-token caller is refused on every route (awaited with the rate limit).
   if (admin) app.use(admin.screening);
+  app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
 
   // Routes, by capability.
   app.use(
+    '/auth',
     authRoutes({
       config,
       providers: loginProviders,

@@ -43,11 +43,16 @@ const cacheKeys = [cacheKeyEntry('shared')];
 function overrides(): Record<string, unknown> {
   return mergeOverrides(credentialOverrides({ endpoint: aws.url, cacheKeys }), {
     aws: {
+      // Hundreds of vends at once on a busy 2-core machine: these tests are about who gets
+      // what, not about AWS timeouts (credentials-e2e tests those), so the calls may take long.
+      requestTimeoutMs: 10_000,
+      maxAttempts: 2,
       pool: {
         identityPoolId: DEFAULT_IDENTITY_POOL_ID,
         developerProviderName: DEFAULT_DEVELOPER_PROVIDER_NAME,
       },
     },
+    cache: { lockTtlMs: 60_000, waitTimeoutMs: 20_000 },
     server: { publicUrl: PUBLIC_URL, trustProxyHops: 1 },
     session: { secret: 'concurrency-session-secret-0123456789abcdef' },
     auth: {

@@ -17,6 +17,7 @@ import { freePort } from './support/redis-server.ts';
 
 let server: Server;
 let baseUrl: string;
+const SPA_ORIGIN = 'http://localhost:5173';
 
 before(async () => {
   const port = await freePort();
@@ -28,6 +29,7 @@ before(async () => {
       server: { publicUrl: baseUrl, port },
       rateLimit: { enabled: false },
       localAws: { enabled: false },
+      cors: { origins: [SPA_ORIGIN] },
     },
   });
   const logs = captureLogs();
@@ -91,6 +93,16 @@ describe('development IdP', () => {
     const html = await form.text();
     assert.match(html, /accepts <strong>any<\/strong> username/);
     assert.match(html, /<form method="post" action="\/dev-idp\/interaction\//);
+    // Browsers apply form-action to the redirects after the POST, which end at keywarden or at
+    // an SPA that asked to come back (returnTo on a cors.origins origin): both must be allowed.
+    const policy = form.headers.get('content-security-policy') ?? '';
+    const formAction = policy.split(/;\s*/).find((directive) => directive.startsWith('form-action '));
+    assert.equal(formAction, `form-action 'self' ${baseUrl} ${SPA_ORIGIN}`);
+    assert.match(policy, /default-src 'none'/);
+    // The username pattern compiles as browsers now read `pattern` (the RegExp `v` flag).
+    const pattern = /pattern="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.ok(new RegExp(`^(?:${pattern})$`, 'v').test('alice.o-neil@example'));
+    assert.ok(!new RegExp(`^(?:${pattern})$`, 'v').test('alice smith'));
   });
 
   it('is refused in production', () => {

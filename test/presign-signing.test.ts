@@ -5,16 +5,17 @@
  * a presigned PUT, and the presign config rules checked at load.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError } from '../src/config/load.ts';
 import { KeywardenError } from '../src/http/errors.ts';
+import { ObjectUrlSigner } from '../src/presign/object-url-signer.ts';
 import {
   createCallerS3Client,
   postPolicyConditions,
-  presignGetObject,
   presignPostObject,
-  presignPutObject,
-  presignUploadPart,
 } from '../src/presign/s3-presigner.ts';
 import { SIGV4_MAX_EXPIRES_SECONDS, urlLifetime } from '../src/presign/url-lifetime.ts';
 import { testConfig } from './support/test-config.ts';
@@ -163,16 +164,17 @@ describe('presigned URLs', () => {
     expiresInSeconds: 120,
     signingDate: NOW,
   };
+  const signer = new ObjectUrlSigner({ name: 'kw-bucket', ...bucket });
+  const common = { key: signing.key, expiresInSeconds: 120, signingDate: NOW };
 
   it('PUT binds Content-Length and Content-Type into the signature and carries no empty-body checksum', async () => {
-    const client = createCallerS3Client(bucket, credentials);
-    const put = await presignPutObject(client, {
-      ...signing,
-      contentLength: 1234,
-      contentType: 'image/jpeg',
-    });
-    client.destroy();
-    const url = new URL(put.url);
+    const url = new URL(
+      await signer.sign(credentials, {
+        operation: 'PutObject',
+        ...common,
+        signedHeaders: { 'Content-Length': '1234', 'Content-Type': 'image/jpeg' },
+      }),
+    );
     assert.equal(
       url.pathname,
       '/kw-bucket/users/us-east-1%3A11111111-1111-4111-8111-111111111111/photo%201.jpg',
@@ -183,26 +185,117 @@ describe('presigned URLs', () => {
     assert.equal(url.searchParams.get('X-Amz-Security-Token'), credentials.sessionToken);
     assert.equal(url.searchParams.get('x-amz-checksum-crc32'), null);
     assert.equal(url.searchParams.get('x-amz-sdk-checksum-algorithm'), null);
-    assert.deepEqual(put.headers, { 'Content-Length': '1234', 'Content-Type': 'image/jpeg' });
   });
 
   it('PUT without a content type binds the length alone', async () => {
-    const client = createCallerS3Client(bucket, credentials);
-    const put = await presignPutObject(client, { ...signing, contentLength: 0 });
-    client.destroy();
-    assert.equal(new URL(put.url).searchParams.get('X-Amz-SignedHeaders'), 'content-length;host');
-    assert.deepEqual(put.headers, { 'Content-Length': '0' });
+    const url = await signer.sign(credentials, {
+      operation: 'PutObject',
+      ...common,
+      signedHeaders: { 'Content-Length': '0' },
+    });
+    assert.equal(new URL(url).searchParams.get('X-Amz-SignedHeaders'), 'content-length;host');
   });
 
   it('GET and UploadPart sign only the host', async () => {
-    const client = createCallerS3Client(bucket, credentials);
-    const get = new URL(await presignGetObject(client, signing));
-    const part = new URL(await presignUploadPart(client, { ...signing, uploadId: 'up-1', partNumber: 7 }));
-    client.destroy();
+    const get = new URL(await signer.sign(credentials, { operation: 'GetObject', ...common }));
+    const part = new URL(
+      await signer.sign(credentials, {
+        operation: 'UploadPart',
+        ...common,
+        query: { partNumber: '7', uploadId: 'up-1' },
+      }),
+    );
     assert.equal(get.searchParams.get('X-Amz-SignedHeaders'), 'host');
     assert.equal(part.searchParams.get('X-Amz-SignedHeaders'), 'host');
     assert.equal(part.searchParams.get('partNumber'), '7');
     assert.equal(part.searchParams.get('uploadId'), 'up-1');
+  });
+
+  it('are the URLs the AWS SDK itself presigns, signature included, for every bucket style and hostile key', async () => {
+    // keywarden presigns through the SDK's S3RequestPresigner with an address learned once per
+    // bucket, instead of getSignedUrl with a client per request; the SDK is the oracle.
+    const corpus = JSON.parse(
+      readFileSync(new URL('./fixtures/presign/hostile-keys.json', import.meta.url), 'utf8'),
+    ) as { valid: Array<{ key: string }>; invalid: Array<{ key: string }> };
+    const keys = [
+      signing.key,
+      ...corpus.valid.map((entry) => `users/x/${entry.key}`),
+      ...corpus.invalid.map((entry) => `users/x/${entry.key}`),
+      "users/x/a b+c%2F(d)!'*~é漢/😀.jpg",
+      // Keys that are not well-formed Unicode cannot be URL-encoded at all (confineKey refuses them first).
+    ].filter((key) => !key.includes('MAXLEN') && !key.includes('LONG') && key.isWellFormed());
+    const styles = [
+      {
+        name: 'kw-bucket',
+        region: 'eu-west-1',
+        endpoint: 'http://127.0.0.1:9000/local-aws',
+        forcePathStyle: true,
+      },
+      { name: 'kw-bucket', region: 'eu-west-1', forcePathStyle: false },
+      { name: 'kw.dotted.bucket', region: 'us-west-2', forcePathStyle: false },
+      { name: 'kw-bucket', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: false },
+    ];
+    const same = (ours: string, sdk: string, what: string) => {
+      const a = new URL(ours);
+      const b = new URL(sdk);
+      assert.equal(a.origin, b.origin, what);
+      assert.equal(decodeURIComponent(a.pathname), decodeURIComponent(b.pathname), what);
+      assert.deepEqual([...a.searchParams].sort(), [...b.searchParams].sort(), what);
+    };
+    for (const style of styles) {
+      const ours = new ObjectUrlSigner(style);
+      const client = new S3Client({
+        region: style.region,
+        ...(style.endpoint ? { endpoint: style.endpoint } : {}),
+        forcePathStyle: style.forcePathStyle,
+        credentials,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      const options = { expiresIn: 120, signingDate: NOW };
+      for (const key of keys) {
+        const what = `${style.name} ${style.endpoint ?? 'aws'}: ${JSON.stringify(key)}`;
+        same(
+          await ours.sign(credentials, { operation: 'GetObject', ...common, key }),
+          await getSignedUrl(client, new GetObjectCommand({ Bucket: style.name, Key: key }), options),
+          `GET ${what}`,
+        );
+        same(
+          await ours.sign(credentials, {
+            operation: 'PutObject',
+            ...common,
+            key,
+            signedHeaders: { 'Content-Length': '42', 'Content-Type': 'image/png' },
+          }),
+          await getSignedUrl(
+            client,
+            new PutObjectCommand({
+              Bucket: style.name,
+              Key: key,
+              ContentLength: 42,
+              ContentType: 'image/png',
+            }),
+            { ...options, signableHeaders: new Set(['content-type', 'content-length']) },
+          ),
+          `PUT ${what}`,
+        );
+        same(
+          await ours.sign(credentials, {
+            operation: 'UploadPart',
+            ...common,
+            key,
+            query: { partNumber: '3', uploadId: 'up/+=1' },
+          }),
+          await getSignedUrl(
+            client,
+            new UploadPartCommand({ Bucket: style.name, Key: key, UploadId: 'up/+=1', PartNumber: 3 }),
+            options,
+          ),
+          `UploadPart ${what}`,
+        );
+      }
+      client.destroy();
+    }
   });
 });
 

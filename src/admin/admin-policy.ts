@@ -54,7 +54,7 @@ export function requireAdmin(deps: { config: Readonly<AdminConfig>; audit: Audit
     deps.audit.record('admin.denied', {
       outcome: 'denied',
       requestId: req.scope.requestId,
-      sourceIp: req.ip,
+      sourceIp: req.scope.sourceIp,
       provider: principal.provider,
       subject: principal.subject,
       reason: 'not an admin',

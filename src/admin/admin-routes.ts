@@ -48,7 +48,7 @@ export function adminContext(req: Request, channel: string): AdminContext {
   return {
     actor: { provider: principal.provider, subject: principal.subject },
     requestId: req.scope.requestId,
-    sourceIp: req.ip,
+    sourceIp: req.scope.sourceIp,
     channel,
   };
 }

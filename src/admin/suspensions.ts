@@ -155,7 +155,7 @@ export class Suspensions {
       this.#audit.record('login.failed', {
         outcome: 'denied',
         requestId: req.scope.requestId,
-        sourceIp: req.ip,
+        sourceIp: req.scope.sourceIp,
         provider: principal.provider,
         subject: principal.subject,
         reason: 'user_suspended',

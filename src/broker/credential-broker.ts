@@ -101,6 +101,8 @@ function refuseIfSuspended(revocation: Revocation | undefined): void {
   if (revocation?.suspended) throw new UserSuspendedError();
 }
 
+const MAX_REMEMBERED_KEYS = 2_000;
+
 /** Stand-in identity used to check that a scope renders before anything is asked of AWS. */
 const PROBE_IDENTITY = 'us-east-1:00000000-0000-0000-0000-000000000000';
 
@@ -112,6 +114,8 @@ const PROBE_IDENTITY = 'us-east-1:00000000-0000-0000-0000-000000000000';
 export class CredentialBroker {
   readonly #deps: CredentialBrokerDeps;
   readonly #aws: AwsCallContext;
+  /** Cache keys of recent requests by their material: the same caller asks again and again. */
+  readonly #cacheKeys = new Map<string, string>();
 
   constructor(deps: CredentialBrokerDeps) {
     this.#deps = deps;
@@ -366,6 +370,13 @@ export class CredentialBroker {
       durationSeconds,
       claims,
     ]);
-    return `cred:${createHash('sha256').update(material).digest('base64url')}`;
+    let key = this.#cacheKeys.get(material);
+    if (key === undefined) {
+      key = `cred:${createHash('sha256').update(material).digest('base64url')}`;
+      if (this.#cacheKeys.size >= MAX_REMEMBERED_KEYS)
+        this.#cacheKeys.delete(this.#cacheKeys.keys().next().value!);
+      this.#cacheKeys.set(material, key);
+    }
+    return key;
   }
 }

@@ -12,46 +12,64 @@ import { z } from 'zod';
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/);
 
 export const adminBearerRuleSchema = z.strictObject({
-  /** A `bearer.issuers` entry's name: only tokens that entry verified count. */
-  issuer: name,
-  /** The principal claim (after the issuer's claim mapping) that must hold one of `values`. */
-  claim: z.string().min(1).default('groups'),
-  values: z.array(z.string().min(1)).min(1),
+  issuer: name.describe("A `bearer.issuers` entry's name: only tokens that entry verified count."),
+  claim: z
+    .string()
+    .min(1)
+    .default('groups')
+    .describe("The principal claim (after the issuer's claim mapping) that must hold one of `values`."),
+  values: z.array(z.string().min(1)).min(1).describe('The claim values that make the caller an admin.'),
 });
 
-export const adminSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  /**
-   * Portal users (browser sessions) and the keywarden CLI they signed in: admins when their
-   * mapped `groups` claim includes one of these.
-   */
-  groups: z.array(z.string().min(1)).default([]),
-  /** Only groups from these login providers count; empty: from every login provider. */
-  providers: z.array(name).default([]),
-  /** Bearer callers (mobile and API clients): admins when a rule here matches their token. */
-  bearer: z.array(adminBearerRuleSchema).default([]),
-  /**
-   * Revoking a user also makes the AWS credentials already handed out to them useless: an
-   * inline deny policy on each role in `credentials.roles`, keyed on the user's Cognito
-   * identity ids and `aws:TokenIssueTime` (see docs/administration.md for the policy and the
-   * IAM permissions this needs).
-   */
-  revokeIssuedCredentials: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** The inline policy's name on each role. */
-      policyName: z
-        .string()
-        .regex(/^[\w+=,.@-]{1,128}$/)
-        .default('keywarden-revoked-credentials'),
-      /**
-       * The most characters (whitespace excluded, as IAM counts) the policy may take. IAM allows
-       * 10,240 for all of a role's inline policies together: leave room for the others.
-       */
-      maxPolicyChars: z.number().int().min(1_024).max(10_240).default(10_240),
-    })
-    .prefault({}),
-});
+export const adminSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("The admin API (`/admin/*`), the portal's admin page and the suspension checks."),
+    groups: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Portal users (browser sessions), and the keywarden CLI they signed in: admins when their mapped `groups` claim includes one of these.',
+      ),
+    providers: z
+      .array(name)
+      .default([])
+      .describe('Only groups from these login providers count; empty: from every login provider.'),
+    bearer: z
+      .array(adminBearerRuleSchema)
+      .default([])
+      .describe('Bearer callers (mobile and API clients): admins when a rule here matches their token.'),
+    revokeIssuedCredentials: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Revoking a user also denies the AWS credentials already handed out to them: an inline deny policy on each role in `credentials.roles` (needs `iam:GetRolePolicy` and `iam:PutRolePolicy` on them).',
+          ),
+        policyName: z
+          .string()
+          .regex(/^[\w+=,.@-]{1,128}$/)
+          .default('keywarden-revoked-credentials')
+          .describe("The inline policy's name on each role."),
+        maxPolicyChars: z
+          .number()
+          .int()
+          .min(1_024)
+          .max(10_240)
+          .default(10_240)
+          .describe(
+            "The most characters (whitespace excluded, as IAM counts) the policy may take. IAM allows 10,240 for all of a role's inline policies together: leave room for the others.",
+          ),
+      })
+      .prefault({})
+      .describe('Revoking credentials already issued (the IAM side of a revocation).'),
+  })
+  .describe(
+    "Identity administration: who may administer, and the revocation of credentials already issued. Off unless configured; the development config makes the development IdP's user `admin` an admin. See [administration.md](administration.md).",
+  );
 
 export type AdminConfig = z.infer<typeof adminSchema>;
 

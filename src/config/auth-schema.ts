@@ -21,94 +21,149 @@ export const providerName = z
   .string()
   .regex(/^[a-z][a-z0-9]*$/, 'lower-case letters and digits, starting with a letter');
 
-export const oidcProviderSchema = z.strictObject({
-  kind: z.literal('oidc'),
-  /** Shown on the sign-in choice; defaults to the provider name. */
-  displayName: z.string().min(1).optional(),
-  /** Exact issuer identifier; discovery reads `<issuer>/.well-known/openid-configuration`. */
-  issuer: z.url({ protocol: /^https?$/ }),
-  clientId: z.string().min(1),
-  /** Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__CLIENT_SECRET(_FILE). */
-  clientSecret: z.string().min(1).optional(),
-  clientAuthMethod: z
-    .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
-    .default('client_secret_basic'),
-  /** private_key_jwt: PKCS#8 PEM. Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__PRIVATE_KEY(_FILE). */
-  privateKey: z.string().min(1).optional(),
-  privateKeyId: z.string().min(1).optional(),
-  privateKeyAlg: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
-  scopes: z.array(scopeToken).default(['openid', 'profile', 'email']),
-  /** Extra authorization request parameters (`prompt`, `acr_values`, `domain_hint`...). */
-  authParams: authParamsSchema,
-  /**
-   * How the IdP returns the authorization response: `query` (a GET redirect) or `form_post`
-   * (an auto-submitted cross-site POST to the same callback URL, which Sign in with Apple
-   * requires when name or email is asked for). A form_post sign-in keeps its transaction in the
-   * shared store, bound to the browser by a SameSite=None cookie, since the session cookie
-   * (SameSite=Lax) does not ride a cross-site POST.
-   */
-  responseMode: z.enum(['query', 'form_post']).default('query'),
-  /**
-   * A client secret that is an ES256 JWT signed with the team's key (Sign in with Apple):
-   * `iss` = teamId, `sub` = clientId, `aud` = audience, `kid` = keyId. Used when `teamId` is
-   * set; made on first use and remade before it expires.
-   */
-  signedClientSecret: z
-    .strictObject({
-      teamId: z.string().min(1).optional(),
-      keyId: z.string().min(1).optional(),
-      /** PKCS#8 PEM (EC P-256). Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__SIGNED_CLIENT_SECRET__PRIVATE_KEY(_FILE). */
-      privateKey: z.string().min(1).optional(),
-      /** The JWT's `aud`; default: the issuer. */
-      audience: z.string().min(1).optional(),
-      /** Apple refuses client secrets valid for more than 6 months (15,777,000 s). */
-      lifetimeSeconds: z.number().int().min(60).max(15_777_000).default(15_777_000),
-    })
-    .optional(),
-  /**
-   * A form field the IdP posts, on the first sign-in only, with the user's name as JSON
-   * (Sign in with Apple's `user`: `{"name":{"firstName":…,"lastName":…},"email":…}`). The name
-   * is kept per user and becomes the `name` claim of every later sign-in; the email in it is
-   * ignored (unsigned) — the ID token's is used. Needs responseMode form_post.
-   */
-  firstSignInUserField: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]*$/)
-    .optional(),
-  /** Where the principal's fields come from in the ID token (and userinfo, if fetched). */
-  claims: z
-    .strictObject({
-      subject: z.string().min(1).default('sub'),
-      name: z.string().min(1).default('name'),
-      email: z.string().min(1).default('email'),
-      /** When set, `email` is kept only if this claim is true (or "true", as Apple sends it). */
-      emailVerified: documentPath.optional(),
-      /** Dotted path to a string or string array, e.g. `groups` or `realm_access.roles`. */
-      groups: z.string().min(1).optional(),
-      /** Further claims copied as they are (strings or string arrays only). */
-      extra: z.array(z.string().min(1)).default([]),
-    })
-    .prefault({}),
-  /** Also call the userinfo endpoint and merge its claims (ID token claims win). */
-  fetchUserinfo: z.boolean().default(false),
-  /**
-   * Keep the IdP session alive with the refresh token while the keywarden session is used;
-   * the keywarden session ends when a refresh fails.
-   */
-  refreshTokens: z.boolean().default(false),
-  /**
-   * Put the ID token in the RP-initiated logout URL as `id_token_hint`. Off by default: the
-   * logout URL goes through the browser, and the BFF keeps every token out of it; some IdPs
-   * then ask the user to confirm the logout.
-   */
-  logoutIdTokenHint: z.boolean().default(false),
-  /** Registered post-logout redirect for RP-initiated logout; omitted when unset. */
-  postLogoutRedirectUri: z.url({ protocol: /^https?$/ }).optional(),
-  /** Timeout of every call to the IdP (discovery, token, JWKS). */
-  httpTimeoutMs: z.number().int().positive().default(5_000),
-  /** Discovery is retried on demand with exponential backoff up to this delay. */
-  discoveryMaxBackoffMs: z.number().int().positive().default(60_000),
-});
+export const oidcProviderSchema = z
+  .strictObject({
+    kind: z.literal('oidc').describe('An OpenID Connect IdP: code flow with PKCE, ID token checked.'),
+    displayName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Shown on sign-in choices (the portal); defaults to the provider name.'),
+    issuer: z
+      .url({ protocol: /^https?$/ })
+      .describe(
+        'The exact issuer identifier; discovery reads `<issuer>/.well-known/openid-configuration` (https in production).',
+      ),
+    clientId: z.string().min(1).describe("keywarden's client id at the IdP."),
+    clientSecret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The client secret (`client_secret_basic` and `client_secret_post`).'),
+    clientAuthMethod: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+      .default('client_secret_basic')
+      .describe('How keywarden authenticates at the token endpoint.'),
+    privateKey: z.string().min(1).optional().describe('`private_key_jwt`: the signing key, PKCS#8 PEM.'),
+    privateKeyId: z.string().min(1).optional().describe('`private_key_jwt`: the key id (`kid`) to send.'),
+    privateKeyAlg: z
+      .enum(['RS256', 'PS256', 'ES256', 'EdDSA'])
+      .default('RS256')
+      .describe('`private_key_jwt`: the signing algorithm.'),
+    scopes: z
+      .array(scopeToken)
+      .default(['openid', 'profile', 'email'])
+      .describe('Requested scopes; must include `openid`.'),
+    authParams: authParamsSchema,
+    /**
+     * A form_post sign-in keeps its transaction in the shared store, bound to the browser by a
+     * SameSite=None cookie, since the session cookie (SameSite=Lax) does not ride a cross-site POST.
+     */
+    responseMode: z
+      .enum(['query', 'form_post'])
+      .default('query')
+      .describe(
+        'How the IdP returns the answer: `query` (a redirect) or `form_post` (a cross-site POST to the same callback URL, which Sign in with Apple needs with the name or email scope).',
+      ),
+    signedClientSecret: z
+      .strictObject({
+        teamId: z.string().min(1).optional().describe("The JWT's `iss` (Apple: your team id)."),
+        keyId: z.string().min(1).optional().describe("The JWT's `kid` (Apple: the key's id)."),
+        privateKey: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('The signing key: PKCS#8 PEM, EC P-256 (Apple: the `.p8` file).'),
+        audience: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ description: "The JWT's `aud`.", defaultText: 'the issuer' }),
+        lifetimeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(15_777_000)
+          .default(15_777_000)
+          .describe(
+            'How long each made secret is valid; Apple refuses more than 6 months. Remade after 90 % of it.',
+          ),
+      })
+      .optional()
+      .describe(
+        'A client secret that is an ES256 JWT keywarden signs (Sign in with Apple): `iss` = teamId, `sub` = clientId, `aud` = audience, `kid` = keyId. Used when `teamId` is set; then all three of teamId, keyId and privateKey are required.',
+      ),
+    firstSignInUserField: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/)
+      .optional()
+      .describe(
+        "A form field the IdP posts on the first sign-in only, holding the user's name as JSON (Apple's `user`). The name is kept per user and becomes the `name` claim of later sign-ins; its email is ignored. Needs `responseMode: form_post`.",
+      ),
+    claims: z
+      .strictObject({
+        subject: z.string().min(1).default('sub').describe("The claim holding the user's stable id."),
+        name: z.string().min(1).default('name').describe('The claim holding the display name.'),
+        email: z.string().min(1).default('email').describe('The claim holding the email address.'),
+        emailVerified: documentPath
+          .optional()
+          .describe('When set, `email` is kept only if this claim is true (or "true", as Apple sends it).'),
+        groups: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'A dotted path to a string or string array, e.g. `groups` or `realm_access.roles`; becomes the `groups` claim role rules match.',
+          ),
+        extra: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Further claims copied as they are (strings or string arrays only).'),
+      })
+      .prefault({}),
+    fetchUserinfo: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also call the userinfo endpoint and merge its claims (the ID token's win). Needed for IdPs that put groups (or other mapped claims) only in userinfo.",
+      ),
+    refreshTokens: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Keep the IdP session alive with the refresh token while the keywarden session is used; the keywarden session ends when the IdP refuses a refresh.',
+      ),
+    /** Off by default: the logout URL goes through the browser, and the BFF keeps every token out of it. */
+    logoutIdTokenHint: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Put the ID token in the RP-initiated logout URL as `id_token_hint` (that URL goes through the browser). Off, some IdPs ask the user to confirm the logout.',
+      ),
+    postLogoutRedirectUri: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        'Where the IdP sends the browser after its own logout (register it at the IdP); left out when unset.',
+      ),
+    httpTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(5_000)
+      .describe('Timeout of every call to the IdP (discovery, token, userinfo, JWKS).'),
+    discoveryMaxBackoffMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe(
+        'Discovery is lazy and retried with backoff up to this delay, so an IdP that is down never stops keywarden from starting (its sign-in answers 503 meanwhile).',
+      ),
+  })
+  .describe(
+    'An OpenID Connect identity provider for browser sign-in (Entra ID, Okta, Google, Keycloak, Cognito user pools…).',
+  );
 
 export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
 
@@ -153,33 +208,52 @@ export const loginProviderSchema = z.preprocess(
 );
 export type LoginProviderConfig = z.infer<typeof loginProviderSchema>;
 
-export const authSchema = z.strictObject({
-  /** Where the browser lands after sign-in when `returnTo` is missing or not allowed. */
-  landingPath: z
-    .string()
-    .regex(/^\/(?![/\\])[\x21-\x7E]*$/, 'a local path such as / or /app')
-    .refine((value) => !value.includes('\\'), 'a local path such as / or /app')
-    .default('/'),
-  /** How long a started sign-in may take before its state is forgotten. */
-  loginTimeoutMs: z
-    .number()
-    .int()
-    .positive()
-    .default(10 * 60_000),
-  providers: z.record(providerName, loginProviderSchema).default({}),
-  /**
-   * The development IdP (src/auth/dev-idp/) mounted at /dev-idp, accepting any username. When
-   * enabled it adds the OIDC login provider named `provider` (issuer `<publicUrl>/dev-idp`);
-   * disabled, that provider and its sign-in button are gone. Refused in production.
-   */
-  devIdp: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      provider: providerName.default('dev'),
-      displayName: z.string().min(1).default('Development sign-in'),
-    })
-    .prefault({}),
-});
+export const authSchema = z
+  .strictObject({
+    landingPath: z
+      .string()
+      .regex(/^\/(?![/\\])[\x21-\x7E]*$/, 'a local path such as / or /app')
+      .refine((value) => !value.includes('\\'), 'a local path such as / or /app')
+      .default('/')
+      .describe(
+        'Where the browser lands after sign-in (or sign-out) when `returnTo` is missing or not allowed.',
+      ),
+    loginTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 60_000)
+      .describe('How long a started sign-in may take before its state is forgotten.'),
+    providers: z
+      .record(providerName, loginProviderSchema)
+      .default({})
+      .describe(
+        'Login providers for browser sign-in, by name (`^[a-z][a-z0-9]*$`: it appears in URLs such as `/auth/login/<name>` and in variable names).',
+      ),
+    devIdp: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Mount the development IdP at `/dev-idp` (any username signs in) and add its login provider. Refused in production.',
+          ),
+        provider: providerName
+          .default('dev')
+          .describe(
+            'The name of the login provider it adds; a provider of that name in `auth.providers` is an error.',
+          ),
+        displayName: z
+          .string()
+          .min(1)
+          .default('Development sign-in')
+          .describe("The provider's name on sign-in pages."),
+      })
+      .prefault({}),
+  })
+  .describe(
+    'Browser sign-in: login providers (OIDC, OAuth 2.0, SAML), the development IdP, where sign-in lands.',
+  );
 
 export type AuthConfig = z.infer<typeof authSchema>;
 

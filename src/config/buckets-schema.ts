@@ -19,16 +19,18 @@ export const S3_MAX_SINGLE_UPLOAD_BYTES = 5 * 1024 ** 3;
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
 
 /** A byte size written as a number or as `512kb`, `100mb`, `5gb`, `1tb`. */
-const objectSize = z.union([
-  z.number().int().min(0),
-  z
-    .string()
-    .regex(/^\d+(b|kb|mb|gb|tb)$/i, 'expected a size such as 100mb or 5gb')
-    .transform((value) => {
-      const match = /^(\d+)([a-z]+)$/i.exec(value)!;
-      return Number(match[1]) * (UNITS[match[2]!.toLowerCase()] ?? 1);
-    }),
-]);
+const objectSize = z
+  .union([
+    z.number().int().min(0),
+    z
+      .string()
+      .regex(/^\d+(b|kb|mb|gb|tb)$/i, 'expected a size such as 100mb or 5gb')
+      .transform((value) => {
+        const match = /^(\d+)([a-z]+)$/i.exec(value)!;
+        return Number(match[1]) * (UNITS[match[2]!.toLowerCase()] ?? 1);
+      }),
+  ])
+  .meta({ typeText: 'size: bytes, or `512kb`, `100mb`, `5gb`, `1tb`' });
 
 /** DNS-compatible S3 bucket names (3-63 lowercase letters, digits, dots, dashes). */
 const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -38,57 +40,98 @@ const MEDIA_RANGE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/(\*|[a-z0-9][a-z0-9!#$&^
 
 const operationList = z.array(z.enum(PRESIGN_OPERATIONS));
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: keywarden's own template syntax, not a JS template
+const DEFAULT_KEY_PREFIX = 'users/${identityId}/';
+const KEY_PREFIX_DESCRIPTION =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: keywarden's own template syntax, not a JS template
+  "Where each identity's objects live. `${identityId}` exactly once and no other variable; ends with `/`; no `.`, `..` or empty segments.";
+
 const lifetimeSeconds = z.number().int().min(1).max(SIGV4_MAX_EXPIRES_SECONDS);
 
 export const bucketSchema = z.strictObject({
-  name: z.string().regex(BUCKET_NAME, 'expected an S3 bucket name'),
-  region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected an AWS region such as eu-west-1'),
-  /** An S3-compatible endpoint (an emulator, the test double); unset: AWS's regional endpoint. */
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
-  /** Path-style URLs (`<endpoint>/<bucket>/<key>`), needed by most emulators. */
-  forcePathStyle: z.boolean().default(false),
-  /** Where each identity's objects live. `${identityId}` is the only variable. */
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: keywarden's own template syntax, not a JS template
-  keyPrefix: z.string().default('users/${identityId}/'),
-  /**
-   * The credential scope (a `credentials.scopes` name) the signing credentials are vended
-   * with; it should confine them to the same prefix so S3 enforces it too. Unset: the
-   * broker's default scope.
-   */
-  credentialScope: z.string().regex(NAME).optional(),
-  /** Who may do what. A role listed under `roles` gets exactly that list. */
+  name: z
+    .string()
+    .regex(BUCKET_NAME, 'expected an S3 bucket name')
+    .describe('The bucket (a DNS-style S3 name).'),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected an AWS region such as eu-west-1')
+    .describe("The bucket's region."),
+  endpoint: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .meta({
+      description:
+        'An S3-compatible endpoint (an emulator); https in production. Set by keywarden while the local AWS is on.',
+      defaultText: "AWS's regional endpoint",
+    }),
+  forcePathStyle: z
+    .boolean()
+    .default(false)
+    .describe('Path-style URLs (`<endpoint>/<bucket>/<key>`), which most emulators need.'),
+  keyPrefix: z.string().default(DEFAULT_KEY_PREFIX).describe(KEY_PREFIX_DESCRIPTION),
+  credentialScope: z.string().regex(NAME).optional().meta({
+    description:
+      'The scope (a `credentials.scopes` name) the signing credentials are vended with. Confine it to `keyPrefix`, so S3 itself refuses any other key; start-up warns when it does not.',
+    defaultText: '`credentials.defaultScope`',
+  }),
   operations: z
     .strictObject({
-      authenticated: operationList.default([...PRESIGN_OPERATIONS]),
-      guest: operationList.default([]),
-      roles: z.record(z.string().regex(NAME), operationList).default({}),
+      authenticated: operationList
+        .default([...PRESIGN_OPERATIONS])
+        .describe('What signed-in callers may do (`multipart` covers every multipart action).'),
+      guest: operationList.default([]).describe('What guests may do.'),
+      roles: z
+        .record(z.string().regex(NAME), operationList)
+        .default({})
+        .describe('Role name → operations: a caller whose role is listed gets exactly that list.'),
     })
     .prefault({}),
-  /** Largest object a caller may upload (a single PUT or POST is also capped at S3's 5 GiB). */
-  maxObjectBytes: objectSize.default(100 * 1024 ** 2),
-  /** Allowed upload media types (`image/jpeg`, `image/*`); empty: any type. */
-  contentTypes: z.array(z.string().regex(MEDIA_RANGE, 'expected type/subtype or type/*')).default([]),
-  defaultExpiresSeconds: lifetimeSeconds.default(900),
-  maxExpiresSeconds: lifetimeSeconds.default(3_600),
+  maxObjectBytes: objectSize
+    .default(100 * 1024 ** 2)
+    .describe(
+      "The largest object a caller may upload; a single PUT or POST is also capped at S3's 5 GiB, multipart at 5 TiB.",
+    ),
+  contentTypes: z
+    .array(z.string().regex(MEDIA_RANGE, 'expected type/subtype or type/*'))
+    .default([])
+    .describe(
+      'Allowed upload media types (`image/jpeg`, `image/*`); when set, uploads must name one. Empty: any type.',
+    ),
+  defaultExpiresSeconds: lifetimeSeconds.default(900).describe('URL lifetime when a request names none.'),
+  maxExpiresSeconds: lifetimeSeconds
+    .default(3_600)
+    .describe("The longest URL lifetime a request may ask for (at most 7 days, SigV4's limit)."),
 });
 
-export const presignSchema = z.strictObject({
-  /** The first bucket is the default for requests that name none. */
-  buckets: z.array(bucketSchema).default([]),
-  multipart: z
-    .strictObject({
-      /** Part URLs signed by one signParts request. */
-      maxPartsPerRequest: z.number().int().min(1).max(1_000).default(100),
-      /** How long keywarden remembers which identity and key an upload id belongs to. */
-      uploadTtlSeconds: z
-        .number()
-        .int()
-        .min(3_600)
-        .max(30 * 24 * 3600)
-        .default(7 * 24 * 3600),
-    })
-    .prefault({}),
-});
+export const presignSchema = z
+  .strictObject({
+    buckets: z
+      .array(bucketSchema)
+      .default([])
+      .describe('The buckets keywarden presigns for; the first is the default for requests that name none.'),
+    multipart: z
+      .strictObject({
+        maxPartsPerRequest: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000)
+          .default(100)
+          .describe('Part URLs one `signParts` request may ask for.'),
+        uploadTtlSeconds: z
+          .number()
+          .int()
+          .min(3_600)
+          .max(30 * 24 * 3600)
+          .default(7 * 24 * 3600)
+          .describe('How long keywarden remembers which identity and key an upload id belongs to.'),
+      })
+      .prefault({}),
+  })
+  .describe(
+    "S3 presigned URLs and multipart uploads for one object under the caller's own prefix, signed with the caller's own scoped credentials. See [presign.md](presign.md).",
+  );
 
 export type BucketConfig = z.infer<typeof bucketSchema>;
 export type PresignConfig = z.infer<typeof presignSchema>;

@@ -39,25 +39,35 @@ const policyStatementSchema = z
   });
 
 /** An IAM permission policy document, as a role's inline policy would be written. */
-const policyDocumentSchema = z.strictObject({
-  Version: z.enum(['2012-10-17', '2008-10-17']).default('2012-10-17'),
-  Statement: z.array(policyStatementSchema).min(1),
-});
+const policyDocumentSchema = z
+  .strictObject({
+    Version: z.enum(['2012-10-17', '2008-10-17']).default('2012-10-17'),
+    Statement: z.array(policyStatementSchema).min(1),
+  })
+  .meta({ description: "The role's permission policy.", typeText: 'IAM policy document' });
 
-export const localAwsSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  /**
-   * Where S3 objects and the Cognito identities (with the credentials handed out) are kept
-   * across restarts; relative paths are taken from the working directory.
-   */
-  dataDir: z.string().min(1).default('.keywarden-data'),
-  /**
-   * Each role's IAM permission policy, by `credentials.roles` name. S3 allows a request only
-   * when this policy and the credentials' session policy both allow it. A role not listed may
-   * do anything (`s3:*`) in the configured buckets, and only its session policy confines it.
-   */
-  rolePolicies: z.record(z.string().regex(ROLE_NAME), policyDocumentSchema).default({}),
-});
+export const localAwsSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('Serve Cognito Identity, STS and S3 under `/local-aws`. Refused in production.'),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('.keywarden-data')
+      .describe(
+        'Where S3 objects and the Cognito identities (with the credentials handed out) are kept across restarts; a relative path is taken from the working directory.',
+      ),
+    rolePolicies: z.record(z.string().regex(ROLE_NAME), policyDocumentSchema).default({}).meta({
+      description:
+        "Each role's IAM permission policy, by `credentials.roles` name. S3 allows a request only when this policy and the credentials' session policy both allow it. A role not listed may do anything (`s3:*`) in the configured buckets, and only its session policy confines it.",
+      key: 'role',
+    }),
+  })
+  .describe(
+    'The local AWS (development): Cognito Identity, STS and S3 served by keywarden itself, emulating the pool, roles and buckets of this configuration. See [local-aws.md](local-aws.md).',
+  );
 
 export type LocalAwsConfig = z.infer<typeof localAwsSchema>;
 

@@ -25,85 +25,136 @@ const privateKeyPem = z
 const attributeNames = z.array(z.string().min(1)).min(1);
 
 export const samlAttributeNamesSchema = z.strictObject({
-  email: attributeNames.default([
-    'email',
-    'mail',
-    'urn:oid:0.9.2342.19200300.100.1.3',
-    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
-  ]),
-  displayName: attributeNames.default([
-    'displayName',
-    'urn:oid:2.16.840.1.113730.3.1.241',
-    'http://schemas.microsoft.com/identity/claims/displayname',
-    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
-  ]),
-  groups: attributeNames.default([
-    'groups',
-    'memberOf',
-    'urn:oid:1.3.6.1.4.1.5923.1.5.1.1',
-    'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups',
-    'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
-    'http://schemas.xmlsoap.org/claims/Group',
-  ]),
+  email: attributeNames
+    .default([
+      'email',
+      'mail',
+      'urn:oid:0.9.2342.19200300.100.1.3',
+      'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+    ])
+    .describe('Attribute names tried in order for the email address; the first present wins.'),
+  displayName: attributeNames
+    .default([
+      'displayName',
+      'urn:oid:2.16.840.1.113730.3.1.241',
+      'http://schemas.microsoft.com/identity/claims/displayname',
+      'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+    ])
+    .describe('Attribute names tried in order for the `name` claim; the first present wins.'),
+  groups: attributeNames
+    .default([
+      'groups',
+      'memberOf',
+      'urn:oid:1.3.6.1.4.1.5923.1.5.1.1',
+      'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups',
+      'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+      'http://schemas.xmlsoap.org/claims/Group',
+    ])
+    .describe('Attribute names merged into the `groups` claim (every listed one that is present).'),
 });
 
 const SAML_NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 
-export const samlProviderSchema = z.strictObject({
-  kind: z.literal('saml'),
-  /** Shown on the sign-in choice; defaults to the provider name. */
-  displayName: z.string().min(1).optional(),
-  /** The IdP's entity id: assertions must carry it as Issuer. */
-  idpEntityId: z.string().min(1),
-  /** SingleSignOnService location for the HTTP-Redirect binding. */
-  ssoUrl: httpUrl,
-  /** SingleLogoutService location (HTTP-Redirect); without it logout stays local. */
-  sloUrl: httpUrl.optional(),
-  /**
-   * Trusted IdP signing certificates. Several may be listed so a rotation needs no downtime.
-   * Signatures are only ever checked against these (or the metadata file's), never a
-   * certificate carried in the message.
-   */
-  idpCertificates: z.array(certificate).min(1).optional(),
-  /** IdP metadata XML to read signing certificates from instead; re-read when the file changes. */
-  idpMetadataFile: z.string().min(1).optional(),
-  /** Defaults to `<publicUrl>/auth/saml/<name>/metadata`. */
-  spEntityId: z.string().min(1).optional(),
-  /** Requested NameID format; null leaves the choice to the IdP. Persistent ids make stable subjects. */
-  nameIdFormat: z.string().min(1).nullable().default(SAML_NAMEID_PERSISTENT),
-  /** Require a signature on the assertion itself (recommended; most IdPs sign it). */
-  wantAssertionsSigned: z.boolean().default(true),
-  /** Require a signature on the whole Response as well. */
-  wantResponseSigned: z.boolean().default(false),
-  signatureAlgorithm: z.enum(['sha256', 'sha512']).default('sha256'),
-  /**
-   * SP signing key pair: when set, AuthnRequests and LogoutRequests are signed and the
-   * certificate is published in the SP metadata.
-   * Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__SP_PRIVATE_KEY(_FILE).
-   */
-  spPrivateKey: privateKeyPem.optional(),
-  spCertificate: certificate.optional(),
-  /** Secret: KEYWARDEN_AUTH__PROVIDERS__<NAME>__DECRYPTION_PRIVATE_KEY(_FILE); enables encrypted assertions. */
-  decryptionPrivateKey: privateKeyPem.optional(),
-  decryptionCertificate: certificate.optional(),
-  /**
-   * Accept IdP-initiated (unsolicited) responses. Off: every response must answer our
-   * AuthnRequest, from the browser that sent it. An unsolicited response answers no request, so
-   * nothing binds it to a browser (login CSRF): that is why this is off by default.
-   */
-  allowUnsolicited: z.boolean().default(false),
-  attributes: samlAttributeNamesSchema.prefault({}),
-  acceptedClockSkewMs: z.number().int().min(0).max(300_000).default(60_000),
-  /** How long an AuthnRequest id stays answerable. */
-  requestTtlMs: z.number().int().positive().max(3_600_000).default(600_000),
-  /** Largest urlencoded body the ACS and SLO endpoints accept. */
-  maxMessageBytes: z
-    .number()
-    .int()
-    .min(16 * 1024)
-    .max(4 * 1024 * 1024)
-    .default(256 * 1024),
-});
+export const samlProviderSchema = z
+  .strictObject({
+    kind: z.literal('saml').describe('A SAML 2.0 IdP; keywarden is the service provider.'),
+    displayName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Shown on sign-in choices (the portal); defaults to the provider name.'),
+    idpEntityId: z
+      .string()
+      .min(1)
+      .describe("The IdP's entity id: assertions and logout messages must carry it as Issuer."),
+    ssoUrl: httpUrl.describe(
+      "The IdP's SingleSignOnService location for the HTTP-Redirect binding (https in production).",
+    ),
+    sloUrl: httpUrl
+      .optional()
+      .describe("The IdP's SingleLogoutService location (HTTP-Redirect); without it logout stays local."),
+    /** Several may be listed so that a rotation needs no downtime. */
+    idpCertificates: z
+      .array(certificate)
+      .min(1)
+      .optional()
+      .describe(
+        "The IdP's signing certificates (PEM, or the bare base64 body); list several while rotating. Signatures are only ever checked against these, never a certificate carried in the message. Set this or `idpMetadataFile`.",
+      ),
+    idpMetadataFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "A file with the IdP's metadata XML to read the signing certificates from instead; re-read when it changes.",
+      ),
+    spEntityId: z.string().min(1).optional().meta({
+      description: "keywarden's entity id (set it to keep an id already registered at the IdP).",
+      defaultText: '`<publicUrl>/auth/saml/<name>/metadata`',
+    }),
+    nameIdFormat: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(SAML_NAMEID_PERSISTENT)
+      .describe(
+        'The NameID format asked for in AuthnRequests and published in the metadata; `null` leaves the choice to the IdP. Persistent ids make stable subjects (the NameID is the subject).',
+      ),
+    wantAssertionsSigned: z
+      .boolean()
+      .default(true)
+      .describe('Require a signature on the assertion itself (recommended; most IdPs sign it).'),
+    wantResponseSigned: z
+      .boolean()
+      .default(false)
+      .describe('Require a signature on the whole Response too. At least one of the two must be true.'),
+    signatureAlgorithm: z
+      .enum(['sha256', 'sha512'])
+      .default('sha256')
+      .describe("The algorithm of keywarden's own signatures."),
+    spPrivateKey: privateKeyPem
+      .optional()
+      .describe('With `spCertificate`: signs AuthnRequests and LogoutRequests (PEM).'),
+    spCertificate: certificate.optional().describe('Goes with `spPrivateKey`; published in the SP metadata.'),
+    decryptionPrivateKey: privateKeyPem
+      .optional()
+      .describe('With `decryptionCertificate`: lets the IdP encrypt assertions (PEM).'),
+    decryptionCertificate: certificate
+      .optional()
+      .describe('Goes with `decryptionPrivateKey`; published in the SP metadata.'),
+    /** An unsolicited response answers no request, so nothing binds it to a browser (login CSRF). */
+    allowUnsolicited: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Accept IdP-initiated responses. Off, every response must answer an AuthnRequest this deployment sent, from the browser that sent it; an unsolicited one cannot be bound to a browser, so turn this on only for an IdP portal that needs it.',
+      ),
+    attributes: samlAttributeNamesSchema.prefault({}),
+    acceptedClockSkewMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(300_000)
+      .default(60_000)
+      .describe('Tolerance on NotBefore/NotOnOrAfter.'),
+    requestTtlMs: z
+      .number()
+      .int()
+      .positive()
+      .max(3_600_000)
+      .default(600_000)
+      .describe('How long an AuthnRequest stays answerable; also the freshness window of LogoutRequests.'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(4 * 1024 * 1024)
+      .default(256 * 1024)
+      .describe('The largest body the ACS and SLO endpoints accept (413 beyond).'),
+  })
+  .describe(
+    'A SAML 2.0 identity provider (ADFS, Entra ID, Okta, PingFederate, Shibboleth…); keywarden is the service provider. See [saml.md](saml.md).',
+  );
 
 export type SamlProviderConfig = z.infer<typeof samlProviderSchema>;
 

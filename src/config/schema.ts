@@ -24,110 +24,177 @@ import { checkSessionConfig, sessionSchema, sessionSecretPaths } from './session
 const durationMs = z.number().int().positive();
 
 /** A byte size written as a number or as `64kb`, `1mb`. */
-const byteSize = z.union([
-  z.number().int().positive(),
-  z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 64kb or 1mb')
-    .transform((value) => {
-      const match = /^(\d+)(b|kb|mb)$/i.exec(value)!;
-      const unit = match[2]!.toLowerCase();
-      const factor = unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1;
-      return Number(match[1]) * factor;
-    }),
-]);
+const byteSize = z
+  .union([
+    z.number().int().positive(),
+    z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 64kb or 1mb')
+      .transform((value) => {
+        const match = /^(\d+)(b|kb|mb)$/i.exec(value)!;
+        const unit = match[2]!.toLowerCase();
+        const factor = unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1;
+        return Number(match[1]) * factor;
+      }),
+  ])
+  .meta({ typeText: 'size: bytes, or `64kb`, `1mb`' });
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 export const serverSchema = z
   .strictObject({
-    host: z.string().default('0.0.0.0'),
-    /** 0 asks the system for a free port; the port actually bound is then the one used. */
-    port: z.number().int().min(0).max(65535).default(8080),
-    /**
-     * The URL browsers and IdPs use to reach keywarden; redirect and ACS URLs derive from it.
-     * Kept without trailing slashes, so `${publicUrl}/path` is always one slash. Unset, it is
-     * `http://localhost:<port>` and follows the listen port.
-     */
-    publicUrl: httpUrl.transform((url) => url.replace(/\/+$/, '')).optional(),
-    /**
-     * How many reverse proxies sit in front of keywarden. The client IP is taken that many
-     * hops from the right of X-Forwarded-For, so a client cannot choose its own IP.
-     */
-    trustProxyHops: z.number().int().min(0).max(10).default(0),
-    bodyLimit: byteSize.default(64 * 1024),
-    /**
-     * After SIGTERM, keep serving (new connections too) this long while /readyz fails, so load
-     * balancers take the instance out of rotation before it stops accepting. 0: stop at once.
-     */
-    drainDelayMs: z.number().int().min(0).max(300_000).default(0),
-    /** Then how long in-flight requests and open connections get before they are cut. */
-    shutdownGraceMs: durationMs.default(10_000),
-    requestTimeoutMs: durationMs.default(30_000),
-    keepAliveTimeoutMs: durationMs.default(5_000),
+    host: z.string().default('0.0.0.0').describe('The address to listen on.'),
+    port: z.number().int().min(0).max(65535).default(8080).meta({
+      description: 'The port to listen on. 0 asks the system for a free port, which is then the one used.',
+      env: 'PORT',
+    }),
+    publicUrl: httpUrl
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional()
+      .meta({
+        description:
+          'The URL browsers and IdPs use to reach keywarden; redirect, callback and ACS URLs derive from it (kept without trailing slashes). Unset, it follows the port actually bound.',
+        defaultText: '`http://localhost:<port>`',
+      }),
+    trustProxyHops: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe(
+        'How many reverse proxies sit in front of keywarden. The client IP is taken that many hops from the right of X-Forwarded-For, so a client cannot choose its own IP (rate limits, audit); X-Forwarded-Proto is believed from them.',
+      ),
+    bodyLimit: byteSize
+      .default(64 * 1024)
+      .describe('The largest JSON request body; a larger one answers 413.'),
+    drainDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(300_000)
+      .default(0)
+      .describe(
+        'After SIGTERM, keep serving (new connections too) this long while /readyz fails, so load balancers take the instance out of rotation before it stops accepting. 0: stop accepting at once.',
+      ),
+    shutdownGraceMs: durationMs
+      .default(10_000)
+      .describe('Then how long in-flight requests and open connections get before they are cut.'),
+    requestTimeoutMs: durationMs
+      .default(30_000)
+      .describe("The HTTP server's time limit for receiving a whole request."),
+    keepAliveTimeoutMs: durationMs
+      .default(5_000)
+      .describe('An idle keep-alive connection is closed after this long (also while draining).'),
   })
+  .describe('The HTTP server: where it listens, how it is reached, and how it shuts down.')
   .transform(({ publicUrl, ...server }) => ({
     ...server,
     publicUrl: publicUrl ?? `http://localhost:${server.port}`,
   }));
 
-export const corsSchema = z.strictObject({
-  /** Exact origins (scheme://host[:port]) allowed to call keywarden with credentials. */
-  origins: z
-    .array(z.url().refine((value) => new URL(value).origin === value, 'expected a bare origin'))
-    .default([]),
-  maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+export const corsSchema = z
+  .strictObject({
+    origins: z
+      .array(z.url().refine((value) => new URL(value).origin === value, 'expected a bare origin'))
+      .default([])
+      .describe(
+        'Exact origins (`scheme://host[:port]`) of the apps allowed to call keywarden with credentials (cookies). No other origin gets CORS headers. Also where `returnTo` may point.',
+      ),
+    maxAgeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(600)
+      .describe('How long browsers may cache a preflight answer.'),
+  })
+  .describe('Cross-origin calls from single-page apps on other origins.');
+
+const redisNode = z.strictObject({
+  host: z.string().min(1).describe('Host name or IP address.'),
+  port: z.number().int().min(1).max(65535).describe('Port.'),
 });
 
-const redisNode = z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
-
 export const redisSchema = z.strictObject({
-  mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
-  /** standalone: `redis://` or `rediss://` URL. */
+  mode: z
+    .enum(['standalone', 'sentinel', 'cluster'])
+    .default('standalone')
+    .describe('`standalone` (`url`), `sentinel` (`sentinel`) or `cluster` (`cluster`).'),
   url: z
     .string()
     .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
-    .optional(),
+    .optional()
+    .meta({
+      description:
+        'Standalone mode: a `redis://` or `rediss://` (TLS) URL. `REDIS_URL` sets it and selects the Redis store. Keep the password out of it: `store.redis.password`.',
+      env: 'REDIS_URL',
+    }),
   sentinel: z
     .strictObject({
-      masterName: z.string().min(1),
-      sentinels: z.array(redisNode).min(1),
+      masterName: z.string().min(1).describe('The name the sentinels know the primary by.'),
+      sentinels: z.array(redisNode).min(1).describe('The sentinels to ask for the primary.'),
     })
-    .optional(),
-  cluster: z.strictObject({ rootNodes: z.array(redisNode).min(1) }).optional(),
-  username: z.string().optional(),
-  /** Secret: from KEYWARDEN_STORE__REDIS__PASSWORD(_FILE) only. */
-  password: z.string().optional(),
-  tls: z.boolean().default(false),
-  keyPrefix: z.string().default('kw:'),
-  connectTimeoutMs: durationMs.default(2_000),
-  commandTimeoutMs: durationMs.default(1_000),
-  /** Reconnect backoff: min(base * 2^attempt, max) with jitter. */
-  reconnectBaseMs: durationMs.default(100),
-  reconnectMaxMs: durationMs.default(5_000),
+    .optional()
+    .describe('Sentinel mode: where the sentinels are.'),
+  cluster: z
+    .strictObject({
+      rootNodes: z.array(redisNode).min(1).describe('Some cluster nodes; the rest are discovered.'),
+    })
+    .optional()
+    .describe('Cluster mode: nodes to start from.'),
+  username: z.string().optional().describe('ACL user name.'),
+  password: z.string().optional().describe('ACL password.'),
+  tls: z
+    .boolean()
+    .default(false)
+    .describe('TLS to sentinel and cluster nodes (a `rediss://` URL does it for standalone).'),
+  keyPrefix: z.string().default('kw:').describe('Prefix of every key keywarden writes.'),
+  connectTimeoutMs: durationMs.default(2_000).describe('Bound on connecting.'),
+  commandTimeoutMs: durationMs
+    .default(1_000)
+    .describe('Bound on every command: a slow Redis answers 503, never a hung request.'),
+  reconnectBaseMs: durationMs
+    .default(100)
+    .describe('Reconnect backoff: min(base × 2^attempt, max), with jitter.'),
+  reconnectMaxMs: durationMs.default(5_000).describe('The longest reconnect backoff.'),
 });
 
-export const storeSchema = z.strictObject({
-  kind: z.enum(['memory', 'redis']).default('memory'),
-  /** The memory store holds state for one process only; production needs this set to run it. */
-  allowMemoryInProduction: z.boolean().default(false),
-  redis: redisSchema.prefault({}),
-});
+export const storeSchema = z
+  .strictObject({
+    kind: z
+      .enum(['memory', 'redis'])
+      .default('memory')
+      .describe('Where shared state lives. The memory store holds it for one process only.'),
+    allowMemoryInProduction: z
+      .boolean()
+      .default(false)
+      .describe('Production refuses the memory store unless this is set (one instance only).'),
+    redis: redisSchema.prefault({}),
+  })
+  .describe(
+    'Shared state: sessions, rate-limit counters, the credential cache, SAML and token replay caches, guest and CLI tokens, locks.',
+  );
 
-export const logSchema = z.strictObject({
-  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+export const logSchema = z
+  .strictObject({
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('The lowest level written.'),
+  })
+  .describe('Logs: JSON lines on stdout, secrets redacted.');
 
 const rateLimitRule = z.strictObject({
-  /** Requests allowed per window. */
-  points: z.number().int().positive(),
-  windowSeconds: z.number().int().positive(),
+  points: z.number().int().positive().describe('Requests allowed per window.'),
+  windowSeconds: z.number().int().positive().describe('The window, in seconds.'),
 });
 
 const rateLimitGroup = z.strictObject({
   perIp: rateLimitRule,
-  /** Applied in addition to perIp once the caller's identity is known. */
-  perIdentity: rateLimitRule.optional(),
+  perIdentity: rateLimitRule
+    .optional()
+    .describe('Counted besides `perIp` once the caller is known, per identity.'),
 });
 
 /**
@@ -157,23 +224,38 @@ const defaultRateLimitGroups: Record<string, z.infer<typeof rateLimitGroup>> = {
   },
 };
 
-export const rateLimitSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  // Configured groups replace the defaults one by one, so setting one group never leaves a
-  // route's group undefined.
-  groups: z
-    .record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), rateLimitGroup)
-    .default({})
-    .transform((groups) => ({ ...defaultRateLimitGroups, ...groups })),
-});
+export const rateLimitSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Rate limiting on or off.'),
+    // Configured groups replace the defaults one by one, so setting one group never leaves a
+    // route's group undefined.
+    groups: z
+      .record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), rateLimitGroup)
+      .default({})
+      .transform((groups) => ({ ...defaultRateLimitGroups, ...groups }))
+      .meta({
+        description:
+          "Limits by route group. `default` counts every request per IP (health, metrics and favicon excepted); `auth`, `credentials`, `presign`, `guest` (per IP only) and `admin` count their routes on top. A configured group replaces that group's defaults only.",
+        key: 'group',
+      }),
+  })
+  .describe(
+    'Fixed-window limits counted in the shared store, per client IP and per identity; a refusal is a 429 with `Retry-After`.',
+  );
 
-export const metricsSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-});
+export const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve `/metrics`.'),
+  })
+  .describe('Prometheus metrics at `/metrics`.');
 
 export const configSchema = z.strictObject({
-  /** Taken from NODE_ENV; not set in files. */
-  env: z.enum(['development', 'test', 'production']).default('development'),
+  env: z.enum(['development', 'test', 'production']).default('development').meta({
+    description:
+      'The environment, from `NODE_ENV` only (never set in a file); it picks `config/<env>.yaml` and turns on the production guards.',
+    env: 'NODE_ENV',
+    envOnly: true,
+  }),
   server: serverSchema.prefault({}),
   cors: corsSchema.prefault({}),
   store: storeSchema.prefault({}),

@@ -3,6 +3,11 @@ import type { Principal } from '../auth/principal.ts';
 /** Everything one request carries through the middleware chain, in one typed place. */
 export interface RequestScope {
   readonly requestId: string;
+  /**
+   * The client address (`req.ip`: that many proxy hops from the right of X-Forwarded-For),
+   * worked out once; Express's `req.ip` parses the header again at every read.
+   */
+  readonly sourceIp: string | undefined;
   /** Set by an authenticator (session cookie, bearer token, guest token). */
   principal?: Principal;
   /** How the principal was established; decides whether CSRF checks apply. */

@@ -46,6 +46,11 @@ export interface LocalAwsHooks {
    * own wire format) or end or destroy the response (then nothing more is sent).
    */
   beforeOperation?(call: AwsCall, res: ServerResponse): Promise<void>;
+  /**
+   * Runs after the operation took effect, before its answer is sent. It may end or destroy the
+   * response (then nothing more is sent): a lost answer to a call that succeeded.
+   */
+  afterOperation?(call: AwsCall, res: ServerResponse): Promise<void>;
 }
 
 export interface LocalAwsOptions {
@@ -273,6 +278,8 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
         }
         const result = await cognito.handle(operation, input, received);
         await remember();
+        await hooks.afterOperation?.(call, res);
+        if (res.writableEnded || res.destroyed) return;
         send(
           res,
           200,
@@ -302,6 +309,8 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
             ? await iam.handle(call.operation, params, received, scope?.[1] ?? state.region)
             : await sts.handle(call.operation, params, received);
         await remember();
+        await hooks.afterOperation?.(call, res);
+        if (res.writableEnded || res.destroyed) return;
         send(res, 200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() }, xml);
         return;
       }
@@ -332,6 +341,8 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
       await hooks.beforeOperation?.(call, res);
       if (res.writableEnded || res.destroyed) return;
       const r: S3Response = await s3.handle(received, route);
+      await hooks.afterOperation?.(call, res);
+      if (res.writableEnded || res.destroyed) return;
       send(
         res,
         r.status,

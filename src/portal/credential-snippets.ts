@@ -7,6 +7,16 @@ import type { AwsCredentials } from '../cache/credential-cache.ts';
  * though AWS keys are plain base64, so a surprising value can never become a command.
  */
 
+/**
+ * Where copied credentials are used. `endpointUrl` is set in development with keywarden's local
+ * AWS, whose credentials work only there: the AWS SDKs and CLI read `AWS_ENDPOINT_URL`
+ * (`endpoint_url` in a config profile), so pasted credentials reach it and not AWS.
+ */
+export interface SnippetTarget {
+  readonly region?: string;
+  readonly endpointUrl?: string;
+}
+
 /** POSIX single quotes: everything literal; a quote itself is closed, escaped, reopened. */
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -27,12 +37,13 @@ function iniValue(value: string): string {
   return value.replace(/[\r\n]/g, '');
 }
 
-export function shellExports(credentials: AwsCredentials, region?: string): string {
+export function shellExports(credentials: AwsCredentials, target: SnippetTarget = {}): string {
   return [
     `export AWS_ACCESS_KEY_ID=${shellQuote(credentials.accessKeyId)}`,
     `export AWS_SECRET_ACCESS_KEY=${shellQuote(credentials.secretAccessKey)}`,
     `export AWS_SESSION_TOKEN=${shellQuote(credentials.sessionToken)}`,
-    ...(region ? [`export AWS_REGION=${shellQuote(region)}`] : []),
+    ...(target.region ? [`export AWS_REGION=${shellQuote(target.region)}`] : []),
+    ...(target.endpointUrl ? [`export AWS_ENDPOINT_URL=${shellQuote(target.endpointUrl)}`] : []),
   ].join('\n');
 }
 
@@ -45,12 +56,13 @@ export function credentialsFileProfile(profile: string, credentials: AwsCredenti
   ].join('\n');
 }
 
-export function powerShellVariables(credentials: AwsCredentials, region?: string): string {
+export function powerShellVariables(credentials: AwsCredentials, target: SnippetTarget = {}): string {
   return [
     `$Env:AWS_ACCESS_KEY_ID = ${powerShellQuote(credentials.accessKeyId)}`,
     `$Env:AWS_SECRET_ACCESS_KEY = ${powerShellQuote(credentials.secretAccessKey)}`,
     `$Env:AWS_SESSION_TOKEN = ${powerShellQuote(credentials.sessionToken)}`,
-    ...(region ? [`$Env:AWS_REGION = ${powerShellQuote(region)}`] : []),
+    ...(target.region ? [`$Env:AWS_REGION = ${powerShellQuote(target.region)}`] : []),
+    ...(target.endpointUrl ? [`$Env:AWS_ENDPOINT_URL = ${powerShellQuote(target.endpointUrl)}`] : []),
   ].join('\n');
 }
 
@@ -60,6 +72,7 @@ export function credentialProcessProfile(options: {
   url: string;
   role: string;
   region?: string;
+  endpointUrl?: string;
 }): string {
   const args = ['credential-process', '--url', options.url, '--role', options.role].map((arg) =>
     /^[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg),
@@ -68,5 +81,9 @@ export function credentialProcessProfile(options: {
     `[profile ${profileName(options.role)}]`,
     `credential_process = ${options.command} ${args.join(' ')}`,
     ...(options.region ? [`region = ${options.region}`] : []),
+    // The local AWS serves path-style S3 URLs only (<endpoint>/<bucket>/<key>).
+    ...(options.endpointUrl
+      ? [`endpoint_url = ${iniValue(options.endpointUrl)}`, 's3 =', '  addressing_style = path']
+      : []),
   ].join('\n');
 }

@@ -22,6 +22,11 @@ export interface SiteInfo {
   readonly cliCommand: string;
   /** Whether device sign-in (and so the CLI) is available. */
   readonly cliEnabled: boolean;
+  /**
+   * Development with the local AWS: its endpoint, which the credential snippets name, since
+   * the credentials it vends work there only.
+   */
+  readonly localAwsEndpoint?: string;
 }
 
 export interface ProviderLink {
@@ -77,6 +82,7 @@ function roleCard(
     command: info.cliCommand,
     url: info.publicUrl,
     role: role.name,
+    ...(info.localAwsEndpoint ? { endpointUrl: info.localAwsEndpoint } : {}),
   });
   return html`<li class="role" id="${id}">
 <h3>${role.displayName}</h3>
@@ -188,6 +194,8 @@ export function credentialsPage(
   credentials: AwsCredentials,
 ): Html {
   const expires = credentials.expiration;
+  const endpointUrl = info.localAwsEndpoint;
+  const target = endpointUrl ? { endpointUrl } : {};
   return page({
     site: info.site,
     product: info.product,
@@ -199,12 +207,25 @@ export function credentialsPage(
       Math.max(0, Math.round((expires.getTime() - Date.now()) / 60_000)) * 60,
     )} left</span>).</p>
 <p class="warning">These credentials act as you. Do not share them or commit them anywhere.</p>
+${
+  endpointUrl
+    ? html`<p class="warning">Development: these are credentials for ${info.product}'s local AWS at <code>${endpointUrl}</code>,
+not for AWS. The snippets below point the AWS SDKs and CLI there (<code>AWS_ENDPOINT_URL</code>); S3 clients must use
+path-style addressing.</p>`
+    : ''
+}
 <h2>macOS and Linux (bash, zsh)</h2>
-${copyBlock('exports', 'shell export lines', shellExports(credentials))}
+${copyBlock('exports', 'shell export lines', shellExports(credentials, target))}
 <h2>AWS credentials file (<code>~/.aws/credentials</code>)</h2>
 ${copyBlock('profile', 'credentials file profile', credentialsFileProfile(role.name, credentials))}
+${
+  endpointUrl
+    ? html`<p>The credentials file holds keys only: add <code>endpoint_url = ${endpointUrl}</code> to the profile of the
+same name in <code>~/.aws/config</code>, or set <code>AWS_ENDPOINT_URL</code>.</p>`
+    : ''
+}
 <h2>Windows PowerShell</h2>
-${copyBlock('powershell', 'PowerShell variables', powerShellVariables(credentials))}
+${copyBlock('powershell', 'PowerShell variables', powerShellVariables(credentials, target))}
 ${
   info.cliEnabled
     ? html`<h2>Always fresh: a <code>~/.aws/config</code> profile</h2>
@@ -212,7 +233,7 @@ ${
 ${copyBlock(
   'config',
   '~/.aws/config profile',
-  credentialProcessProfile({ command: info.cliCommand, url: info.publicUrl, role: role.name }),
+  credentialProcessProfile({ command: info.cliCommand, url: info.publicUrl, role: role.name, ...target }),
 )}`
     : ''
 }

@@ -137,6 +137,7 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
     publicUrl,
     cliCommand: config.portal.cliCommand,
     cliEnabled: config.portal.device.enabled,
+    ...(config.localAws.enabled && config.aws.endpoint ? { localAwsEndpoint: config.aws.endpoint } : {}),
   };
   const federation = {
     config: config.portal,
@@ -332,7 +333,12 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
   router.post('/portal/sessions', ...portalForm, deps.rateLimit('auth'), async (req, res) => {
     const principal = req.scope.principal!;
     const owner = { provider: principal.provider, subject: principal.subject };
-    const base = { requestId: req.scope.requestId, sourceIp: req.ip, ...owner, channel: 'portal' };
+    const base = {
+      requestId: req.scope.requestId,
+      sourceIp: req.scope.sourceIp,
+      ...owner,
+      channel: 'portal',
+    };
     const sessionId = formField(req, 'session');
     const cliTokenId = formField(req, 'cliToken');
     if (sessionId !== undefined) {

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Principal } from '../auth/principal.ts';
+import { awsErrorName } from '../aws/aws-call.ts';
 import {
   type BucketConfig,
   type PresignConfig,
@@ -11,20 +12,12 @@ import type { StateStore } from '../store/types.ts';
 import { type PrefixTemplate, parsePrefixTemplate } from './key-prefix.ts';
 import { MultipartUploads } from './multipart-uploads.ts';
 import { confineKey } from './object-key.ts';
+import type { ObjectUrlSigner } from './object-url-signer.ts';
 import { toPresignError } from './s3-errors.ts';
-import {
-  abortMultipartUpload,
-  completeMultipartUpload,
-  createCallerS3Client,
-  createMultipartUpload,
-  listUploadedParts,
-  presignGetObject,
-  presignPostObject,
-  presignPutObject,
-  presignUploadPart,
-  type S3ClientOptions,
-  type UploadedPart,
-} from './s3-presigner.ts';
+import type { S3ClientOptions, UploadedPart } from './s3-presigner.ts';
+
+type S3Sdk = typeof import('./s3-sdk.ts');
+
 import type { CallerCredentialSource, CallerCredentials, CallerCredentialsRequest } from './types.ts';
 import { checkRequestedLifetime, urlLifetime } from './url-lifetime.ts';
 
@@ -187,6 +180,10 @@ function checkPartNumbers(partNumbers: readonly number[], maxPerRequest: number)
   }
 }
 
+function lifetimeOf(signing: { expiresInSeconds: number; signingDate: Date }) {
+  return { expiresInSeconds: signing.expiresInSeconds, signingDate: signing.signingDate };
+}
+
 /** ETags compare without their quotes: clients echo them with or without. */
 function normalizeEtag(etag: string | undefined): string | undefined {
   return etag?.replace(/^"|"$/g, '');
@@ -199,6 +196,18 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
   const templates = new Map<string, PrefixTemplate>(
     config.buckets.map((bucket) => [bucket.name, parsePrefixTemplate(bucket.keyPrefix)]),
   );
+  // The S3 SDK is loaded at the first presign, not at start-up (s3-sdk.ts).
+  let sdk: Promise<S3Sdk> | undefined;
+  const s3Sdk = () => (sdk ??= import('./s3-sdk.ts'));
+  const signers = new Map<string, Promise<ObjectUrlSigner>>();
+  const signerFor = (bucket: BucketConfig): Promise<ObjectUrlSigner> => {
+    let signer = signers.get(bucket.name);
+    if (!signer) {
+      signer = s3Sdk().then(({ ObjectUrlSigner }) => new ObjectUrlSigner(bucket));
+      signers.set(bucket.name, signer);
+    }
+    return signer;
+  };
 
   function bucketFor(name: string | undefined): BucketConfig {
     const bucket = name === undefined ? config.buckets[0] : config.buckets.find((b) => b.name === name);
@@ -221,11 +230,12 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
   async function withClient<T>(
     bucket: BucketConfig,
     issued: CallerCredentials,
-    use: (client: S3Client) => Promise<T>,
+    use: (client: S3Client, s3: S3Sdk) => Promise<T>,
   ) {
-    const client = createCallerS3Client(bucket, issued.credentials, deps.s3);
+    const s3 = await s3Sdk();
+    const client = s3.createCallerS3Client(bucket, issued.credentials, deps.s3);
     try {
-      return await use(client);
+      return await use(client, s3);
     } finally {
       client.destroy();
     }
@@ -257,33 +267,51 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
         signingDate,
       };
       const base = { expiresAt: lifetime.expiresAt.toISOString(), bucket: bucket.name, key: fullKey };
-      const result = await withClient(bucket, issued, async (client): Promise<PresignedUrl> => {
-        switch (request.operation) {
-          case 'getObject':
-            return { url: await presignGetObject(client, signing), method: 'GET', ...base };
-          case 'putObject': {
-            const signed = await presignPutObject(client, {
-              ...signing,
-              contentLength: request.contentLength ?? 0,
-              contentType: request.contentType,
-            });
-            return { url: signed.url, method: 'PUT', headers: signed.headers, ...base };
-          }
-          case 'postObject': {
-            const maxBytes = Math.min(
-              request.contentLength ?? bucket.maxObjectBytes,
-              bucket.maxObjectBytes,
-              S3_MAX_SINGLE_UPLOAD_BYTES,
-            );
-            const signed = await presignPostObject(client, {
+      const signer = await signerFor(bucket);
+      let result: PresignedUrl;
+      switch (request.operation) {
+        case 'getObject':
+          result = {
+            url: await signer.sign(issued.credentials, {
+              operation: 'GetObject',
+              key: fullKey,
+              ...lifetimeOf(signing),
+            }),
+            method: 'GET',
+            ...base,
+          };
+          break;
+        case 'putObject': {
+          // Content-Length (and Content-Type when given) are signed: S3 refuses an upload whose
+          // length or type differs. The client must send these headers (browsers set the length).
+          const headers: Record<string, string> = { 'Content-Length': String(request.contentLength ?? 0) };
+          if (request.contentType) headers['Content-Type'] = request.contentType;
+          const url = await signer.sign(issued.credentials, {
+            operation: 'PutObject',
+            key: fullKey,
+            signedHeaders: headers,
+            ...lifetimeOf(signing),
+          });
+          result = { url, method: 'PUT', headers, ...base };
+          break;
+        }
+        case 'postObject': {
+          const maxBytes = Math.min(
+            request.contentLength ?? bucket.maxObjectBytes,
+            bucket.maxObjectBytes,
+            S3_MAX_SINGLE_UPLOAD_BYTES,
+          );
+          result = await withClient(bucket, issued, async (client, s3) => {
+            const signed = await s3.presignPostObject(client, {
               ...signing,
               maxBytes,
               contentType: request.contentType,
             });
-            return { url: signed.url, method: 'POST', fields: signed.fields, ...base };
-          }
+            return { url: signed.url, method: 'POST' as const, fields: signed.fields, ...base };
+          });
+          break;
         }
-      });
+      }
       return { result, identityId: issued.identityId, role: issued.role, bucket: bucket.name, key: fullKey };
     },
 
@@ -305,12 +333,12 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
       });
 
       if (request.action === 'create') {
-        const uploadId = await withClient(bucket, issued, (client) =>
-          createMultipartUpload(client, { ...target, contentType: request.contentType }).catch(
-            (error: unknown) => {
+        const uploadId = await withClient(bucket, issued, (client, s3) =>
+          s3
+            .createMultipartUpload(client, { ...target, contentType: request.contentType })
+            .catch((error: unknown) => {
               throw toPresignError(error, 'CreateMultipartUpload');
-            },
-          ),
+            }),
         );
         await uploads.remember(uploadId, {
           ...target,
@@ -322,7 +350,10 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
 
       const { uploadId } = request;
       await uploads.require(uploadId, { ...target, identityId: issued.identityId });
-      const call = async <T>(operation: string, use: (client: S3Client) => Promise<T>): Promise<T> => {
+      const call = async <T>(
+        operation: string,
+        use: (client: S3Client, s3: S3Sdk) => Promise<T>,
+      ): Promise<T> => {
         try {
           return await withClient(bucket, issued, use);
         } catch (error) {
@@ -341,20 +372,19 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
             credentialsExpiration: issued.credentials.expiration,
             now: signingDate,
           });
-          const parts = await call('PresignUploadPart', (client) =>
-            Promise.all(
-              request.partNumbers.map(async (partNumber) => ({
-                partNumber,
-                method: 'PUT' as const,
-                url: await presignUploadPart(client, {
-                  ...target,
-                  uploadId,
-                  partNumber,
-                  expiresInSeconds: lifetime.expiresInSeconds,
-                  signingDate,
-                }),
-              })),
-            ),
+          const signer = await signerFor(bucket);
+          const parts = await Promise.all(
+            request.partNumbers.map(async (partNumber) => ({
+              partNumber,
+              method: 'PUT' as const,
+              url: await signer.sign(issued.credentials, {
+                operation: 'UploadPart',
+                key: fullKey,
+                query: { partNumber: String(partNumber), uploadId },
+                expiresInSeconds: lifetime.expiresInSeconds,
+                signingDate,
+              }),
+            })),
           );
           return issuedFor({
             action: 'signParts',
@@ -365,23 +395,23 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
           });
         }
         case 'listParts': {
-          const parts = await call('ListParts', (client) =>
-            listUploadedParts(client, { ...target, uploadId }),
+          const parts = await call('ListParts', (client, s3) =>
+            s3.listUploadedParts(client, { ...target, uploadId }),
           );
           return issuedFor({ action: 'listParts', uploadId, ...target, parts });
         }
         case 'abort': {
-          await call('AbortMultipartUpload', (client) =>
-            abortMultipartUpload(client, { ...target, uploadId }),
+          await call('AbortMultipartUpload', (client, s3) =>
+            s3.abortMultipartUpload(client, { ...target, uploadId }),
           );
           await uploads.forget(uploadId);
           return issuedFor({ action: 'abort', uploadId, ...target });
         }
         case 'complete': {
-          const completed = await call('CompleteMultipartUpload', async (client) => {
+          const measureAndComplete = async (client: S3Client, s3: S3Sdk) => {
             // Part URLs cannot bind a size, so the object's size is checked here, from S3's own
             // record of the parts, before the upload becomes an object.
-            const uploaded = await listUploadedParts(client, { ...target, uploadId });
+            const uploaded = await s3.listUploadedParts(client, { ...target, uploadId });
             const listed = new Map(uploaded.map((part) => [part.partNumber, part]));
             // Each part named must be the one just listed (same ETag): a part URL can still
             // replace a part between this listing and the completion, and S3 completes only
@@ -397,7 +427,7 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
               0,
             );
             if (total > bucket.maxObjectBytes) {
-              await abortMultipartUpload(client, { ...target, uploadId });
+              await s3.abortMultipartUpload(client, { ...target, uploadId });
               await uploads.forget(uploadId);
               throw new BadRequestError(
                 'The object is larger than this bucket allows; the upload was aborted.',
@@ -407,7 +437,18 @@ export function createPresignService(deps: PresignServiceDeps): PresignService {
                 },
               );
             }
-            return completeMultipartUpload(client, { ...target, uploadId, parts: request.parts });
+            return s3.completeMultipartUpload(client, { ...target, uploadId, parts: request.parts });
+          };
+          const completed = await call('CompleteMultipartUpload', async (client, s3) => {
+            try {
+              return await measureAndComplete(client, s3);
+            } catch (error) {
+              // S3 may have completed it on an earlier try whose answer was lost (completed-upload.ts).
+              if (awsErrorName(error) !== 'NoSuchUpload') throw error;
+              const etag = await s3.completedUploadEtag(client, target, request.parts);
+              if (etag === undefined) throw error;
+              return { etag };
+            }
           });
           await uploads.forget(uploadId);
           return issuedFor({ action: 'complete', uploadId, ...target, etag: completed.etag });

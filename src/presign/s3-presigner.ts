@@ -2,14 +2,10 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   ListPartsCommand,
-  PutObjectCommand,
   S3Client,
-  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BucketConfig } from '../config/buckets-schema.ts';
 import type { SigningCredentials } from './types.ts';
 
@@ -62,40 +58,6 @@ interface Signing {
   signingDate: Date;
 }
 
-export async function presignGetObject(client: S3Client, signing: Signing): Promise<string> {
-  return getSignedUrl(client, new GetObjectCommand({ Bucket: signing.bucket, Key: signing.key }), {
-    expiresIn: signing.expiresInSeconds,
-    signingDate: signing.signingDate,
-  });
-}
-
-/**
- * A presigned PUT with Content-Length (and Content-Type when given) among the signed headers:
- * S3 refuses an upload whose length or type differs from what was signed. The returned
- * headers are the ones the client must send (browsers set Content-Length themselves).
- */
-export async function presignPutObject(
-  client: S3Client,
-  signing: Signing & { contentLength: number; contentType?: string | undefined },
-): Promise<{ url: string; headers: Record<string, string> }> {
-  const command = new PutObjectCommand({
-    Bucket: signing.bucket,
-    Key: signing.key,
-    ContentLength: signing.contentLength,
-    ...(signing.contentType ? { ContentType: signing.contentType } : {}),
-  });
-  const url = await getSignedUrl(client, command, {
-    expiresIn: signing.expiresInSeconds,
-    signingDate: signing.signingDate,
-    // The presigner leaves content-type unsigned by default. Without a given type the SDK's
-    // own default must stay unsigned too, or the client would have to guess it.
-    signableHeaders: new Set(signing.contentType ? ['content-type', 'content-length'] : ['content-length']),
-  });
-  const headers: Record<string, string> = { 'Content-Length': String(signing.contentLength) };
-  if (signing.contentType) headers['Content-Type'] = signing.contentType;
-  return { url, headers };
-}
-
 export type PostPolicyCondition =
   | ['content-length-range', number, number]
   | ['eq', string, string]
@@ -129,22 +91,6 @@ export async function presignPostObject(
     Conditions: postPolicyConditions(signing),
     Fields: signing.contentType ? { 'Content-Type': signing.contentType } : {},
     Expires: signing.expiresInSeconds,
-  });
-}
-
-export async function presignUploadPart(
-  client: S3Client,
-  signing: Signing & { uploadId: string; partNumber: number },
-): Promise<string> {
-  const command = new UploadPartCommand({
-    Bucket: signing.bucket,
-    Key: signing.key,
-    UploadId: signing.uploadId,
-    PartNumber: signing.partNumber,
-  });
-  return getSignedUrl(client, command, {
-    expiresIn: signing.expiresInSeconds,
-    signingDate: signing.signingDate,
   });
 }
 

@@ -28,9 +28,26 @@ function loginPage(uid: string, clientId: string): string {
 Signing in to <code>${escapeHtml(clientId)}</code>. The user <code>${DEV_ADMIN_USER}</code> is an
 administrator (group <code>${DEV_ADMIN_GROUP}</code>); every other user is not.</p>
 <form method="post" action="${escapeHtml(action)}">
-<label>Username <input name="login" autofocus required pattern="[A-Za-z0-9._@-]{1,64}"></label>
+<label>Username <input name="login" autofocus required pattern="[A-Za-z0-9._@\\-]{1,64}"></label>
 <button type="submit">Sign in</button>
 </form></body></html>`;
+}
+
+/**
+ * The login page's Content-Security-Policy. Browsers apply `form-action` to every redirect
+ * that follows the form's POST, and that chain ends where the sign-in returns to: keywarden's
+ * own pages (publicUrl) or an SPA on a `cors.origins` origin (`returnTo`). helmet's default
+ * `form-action 'self'` would stop a sign-in from an SPA on another port at the last hop.
+ */
+function loginPagePolicy(config: Readonly<Config>): string {
+  const formTargets = new Set(["'self'", new URL(config.server.publicUrl).origin, ...config.cors.origins]);
+  return [
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    `form-action ${[...formTargets].join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
 }
 
 /**
@@ -115,10 +132,12 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
     'development IdP enabled: any username can sign in (never use this outside local development)',
   );
 
+  const loginPolicy = loginPagePolicy(config);
   const router = express.Router();
   router.get('/interaction/:uid', async (req, res) => {
     const details = await provider.interactionDetails(req, res);
     res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Security-Policy', loginPolicy);
     res.type('html').send(loginPage(details.uid, client.clientId));
   });
   router.post(

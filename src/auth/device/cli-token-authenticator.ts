@@ -22,6 +22,7 @@ function presentedToken(req: Request): string | undefined {
 export function cliTokenAuthenticator(deps: { tokens: CliTokens; audit: AuditLog }): Authenticator {
   return {
     name: 'cli-token',
+    lookupOnly: true,
     present: (req) => presentedToken(req) !== undefined,
     async authenticate(req) {
       const record = await deps.tokens.resolve(presentedToken(req) ?? '');

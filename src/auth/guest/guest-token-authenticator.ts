@@ -42,6 +42,7 @@ export function presentedGuestToken(req: Request): string | undefined {
 export function guestTokenAuthenticator(tokens: GuestTokens): Authenticator {
   return {
     name: 'guest-token',
+    lookupOnly: true,
     present: (req) => presentedGuestToken(req) !== undefined,
     async authenticate(req) {
       const token = presentedGuestToken(req) ?? '';

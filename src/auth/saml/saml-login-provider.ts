@@ -63,8 +63,7 @@ function unlessUnavailable(error: unknown): SamlRejection {
  * the IdP certificates from config only; around it keywarden adds what node-saml leaves out
  * or gets wrong for a multi-instance BFF: a store-backed request-id cache bound to the browser
  * that started the login, the SHA-1 ban, Destination/Recipient/Issuer checks,
- * one-assertion-only, replay detection, signed LogoutRequests only. See docs in README
- * ("Enterprise SAML").
+ * one-assertion-only, replay detection, signed LogoutRequests only. See docs/saml.md.
  */
 export class SamlLoginProvider implements LoginProvider {
   readonly name: string;
@@ -133,7 +132,7 @@ export class SamlLoginProvider implements LoginProvider {
       disableRequestedAuthnContext: true,
       acceptedClockSkewMs: s.acceptedClockSkewMs,
       // `never` is node-saml's default; unsolicited responses carry no InResponseTo at all, so
-      // nothing binds them to a browser either (see README: why they are off by default).
+      // nothing binds them to a browser either (docs/saml.md: why they are off by default).
       validateInResponseTo: s.allowUnsolicited ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: s.requestTtlMs,
       // Unbound view: LogoutRequest ids. AuthnRequest ids go through `#samlForBrowser`.

@@ -124,14 +124,12 @@ type Done = (error?: unknown) => void;
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the data fields are typed by the interface below.
 export class BrowserSession {
   cookie: SessionCookie;
-  declare [STATE]: SessionState;
+  [STATE]: SessionState;
 
   constructor(context: SessionContext, cookie: SessionCookie, id?: string, loadedJson?: string) {
     this.cookie = cookie;
-    Object.defineProperty(this, STATE, {
-      value: { context, id, loadedJson, savedJson: loadedJson, cookieDue: false } satisfies SessionState,
-      enumerable: false,
-    });
+    // A symbol-keyed property: JSON.stringify and Object.keys never see it.
+    this[STATE] = { context, id, loadedJson, savedJson: loadedJson, cookieDue: false };
   }
 
   /** The session id (made when first needed: a request that never stores anything never makes one). */
@@ -187,7 +185,6 @@ export class BrowserSession {
 
 // The data fields (`auth`, a login transaction…) are declared by the modules that keep them
 // (see session-data.ts); they are plain optional properties, set and read like any other.
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merge is how those fields are typed.
 export interface BrowserSession extends SessionData {}
 
 async function writeSession(session: BrowserSession): Promise<void> {

@@ -99,7 +99,7 @@ export async function establishSession(req: Request, record: NewSessionRecord): 
       authTime: record.authTime ?? now,
       absoluteExpiresAt: now + context.config.absoluteTimeoutMs,
       ...(carriedGuest ? { guestIdentityId: carriedGuest } : {}),
-      ...(req.ip ? { sourceIp: req.ip } : {}),
+      ...(req.scope.sourceIp ? { sourceIp: req.scope.sourceIp } : {}),
       ...(userAgent ? { userAgent: userAgent.slice(0, USER_AGENT_MAX) } : {}),
     };
     req.session.auth = full;

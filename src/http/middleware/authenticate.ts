@@ -12,6 +12,12 @@ import { ForbiddenError, UnauthorizedError } from '../errors.ts';
  */
 export interface Authenticator {
   readonly name: string;
+  /**
+   * The check is one read of the shared store (a guest or CLI token's record), so it may go to
+   * the store together with the request's first rate-limit count. Any other authenticator
+   * (a signature to verify, an IdP to call) waits until the request is admitted.
+   */
+  readonly lookupOnly?: boolean;
   /** Whether the request carries this authenticator's kind of credential at all. */
   present(req: Request): boolean;
   authenticate(req: Request): Promise<boolean>;
@@ -21,15 +27,23 @@ export interface Authenticator {
  * Runs the first authenticator whose credential is present. Order matters and is set in
  * app.ts: bearer token, then guest token, then session cookie — explicit credentials win
  * over ambient ones, and cookies are ignored on bearer requests.
+ *
+ * `admitted` is the verdict of the rate limits counted so far: a costly check never runs for a
+ * request over its limit, and a refusal (429) wins over a credential's failure.
  */
-export function authenticate(authenticators: readonly Authenticator[]): RequestHandler {
+export function authenticate(
+  authenticators: readonly Authenticator[],
+  admitted: (req: Request) => Promise<void> = () => Promise.resolve(),
+): RequestHandler {
   return async (req, _res, next) => {
+    const chosen = authenticators.find((authenticator) => authenticator.present(req));
+    if (!chosen) return next();
     try {
-      const chosen = authenticators.find((authenticator) => authenticator.present(req));
-      if (chosen && (await chosen.authenticate(req))) req.scope.authenticatedBy = chosen.name;
+      if (!chosen.lookupOnly) await admitted(req);
+      if (await chosen.authenticate(req)) req.scope.authenticatedBy = chosen.name;
       next();
     } catch (error) {
-      next(error);
+      admitted(req).then(() => next(error), next);
     }
   };
 }

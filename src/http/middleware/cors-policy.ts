@@ -8,7 +8,7 @@ import type { RequestHandler } from 'express';
  */
 export function corsPolicy(options: { origins: readonly string[]; maxAgeSeconds: number }): RequestHandler {
   const allowed = new Set(options.origins);
-  return cors({
+  const policy = cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
     methods: ['GET', 'POST', 'DELETE'],
@@ -23,4 +23,10 @@ export function corsPolicy(options: { origins: readonly string[]; maxAgeSeconds:
     exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'WWW-Authenticate'],
     maxAge: options.maxAgeSeconds,
   });
+  // Most requests (mobile apps, same-origin pages, servers) carry no Origin, and the policy
+  // would add nothing to them: skip its option handling.
+  return (req, res, next) => {
+    if (req.headers.origin !== undefined) return policy(req, res, next);
+    next();
+  };
 }

@@ -51,6 +51,8 @@ export interface RateLimits {
   (group: string): RequestHandler;
   start(group: string): RequestHandler;
   admit(): RequestHandler;
+  /** The verdict of what `start` counted for this request (resolved when nothing was). */
+  admitted(req: Request): Promise<void>;
 }
 
 /** IETF RateLimit / RateLimit-Policy fields (draft-ietf-httpapi-ratelimit-headers), structured-field form. */
@@ -129,7 +131,7 @@ export function createRateLimits(deps: {
       audit.record('rate_limit.exceeded', {
         outcome: 'denied',
         requestId: req.scope.requestId,
-        sourceIp: req.ip,
+        sourceIp: req.scope.sourceIp,
         reason: refused.policy.name,
         ...(principal ? { provider: principal.provider, subject: principal.subject } : {}),
       });
@@ -139,7 +141,7 @@ export function createRateLimits(deps: {
   }
 
   function checksFor(req: Request, limits: GroupLimits, withIdentity: boolean): Array<[RatePolicy, string]> {
-    const checks: Array<[RatePolicy, string]> = [[limits.perIp, req.ip ?? 'unknown']];
+    const checks: Array<[RatePolicy, string]> = [[limits.perIp, req.scope.sourceIp ?? 'unknown']];
     const principal = req.scope.principal;
     if (withIdentity && limits.perIdentity && principal) {
       checks.push([limits.perIdentity, developerUserIdentifier(principal)]);
@@ -170,6 +172,8 @@ export function createRateLimits(deps: {
       next();
     };
   };
+
+  limit.admitted = (req) => req[ADMISSION] ?? Promise.resolve();
 
   limit.admit = () => (req, _res, next) => {
     const verdict = req[ADMISSION];

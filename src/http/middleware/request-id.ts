@@ -9,7 +9,7 @@ export function requestScope(): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
     const requestId = incoming && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
-    req.scope = { requestId };
+    req.scope = { requestId, sourceIp: req.ip };
     res.setHeader('X-Request-Id', requestId);
     next();
   };

@@ -14,13 +14,24 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 export function requestLog(deps: { logger: Logger; metrics: Metrics }): RequestHandler {
   const access = recordLogger(deps.logger);
   const { httpDuration } = deps.metrics;
+  // One histogram child per (method, route, status), so an observation does not hash its labels.
+  const observers = new Map<string, { observe(seconds: number): void }>();
+  const observerFor = (method: string, route: string, status: string) => {
+    const key = `${method} ${status} ${route}`;
+    let observer = observers.get(key);
+    if (!observer) {
+      observer = httpDuration.labels(method, route, status);
+      observers.set(key, observer);
+    }
+    return observer;
+  };
   return (req, res, next) => {
     const started = performance.now();
     res.once('finish', () => {
       const elapsedMs = performance.now() - started;
       const status = res.statusCode;
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      httpDuration.observe({ method: req.method, route, status: String(status) }, elapsedMs / 1000);
+      observerFor(req.method, route, String(status)).observe(elapsedMs / 1000);
       if (QUIET_PATHS.has(req.originalUrl)) return;
       const level = status >= 500 ? 'error' : 'info';
       if (!access.isLevelEnabled(level)) return;

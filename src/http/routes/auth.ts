@@ -21,7 +21,8 @@ export interface AuthRoutesDeps {
 
 /**
  * Browser sign-in: start a login with a configured provider, the provider's own routes
- * (OIDC callback, back-channel logout, SAML ACS...), logout and "who am I".
+ * (OIDC callback, back-channel logout, SAML ACS...), logout and "who am I". Mounted at `/auth`
+ * (paths here are relative to it), so requests elsewhere skip all of it with one prefix check.
  */
 export function authRoutes(deps: AuthRoutesDeps): Router {
   const { config, providers, audit, rateLimit } = deps;
@@ -30,7 +31,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   // A top-level navigation (no CSRF header possible): the state/PKCE/nonce transaction
   // bound to this browser is what protects the flow.
-  router.get('/auth/login/:provider', rateLimit('auth'), async (req, res) => {
+  router.get('/login/:provider', rateLimit('auth'), async (req, res) => {
     const provider = providers.get(String(req.params.provider));
     if (!provider) throw new NotFoundError('No such login provider.', 'unknown_provider');
     const secureCookie = !config.session.insecureDevCookies;
@@ -46,12 +47,12 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   // Callbacks (OIDC redirect, SAML ACS post) are browser traffic like the login itself; back-channel, SLO and metadata calls
   // come from IdPs and keep the default limit only.
-  router.use('/auth/callback', rateLimit('auth'));
+  router.use('/callback', rateLimit('auth'));
   // Only the limiter; the provider's own ACS route below answers.
-  router.post('/auth/saml/:provider/acs', rateLimit('auth'));
-  for (const provider of providers.values()) router.use('/auth', provider.routes());
+  router.post('/saml/:provider/acs', rateLimit('auth'));
+  for (const provider of providers.values()) router.use(provider.routes());
 
-  router.post('/auth/logout', rateLimit('auth'), async (req, res) => {
+  router.post('/logout', rateLimit('auth'), async (req, res) => {
     // Always required here, signed in or not: a cross-site form cannot set it, so logout
     // cannot be forced on a user (and a text/plain form POST never gets this far).
     if (req.get(CSRF_HEADER) !== '1') {
@@ -90,7 +91,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
     });
   };
-  router.get('/auth/session', requireAuth({ allowGuests: true }), awaitScreening(), whoAmI);
+  router.get('/session', requireAuth({ allowGuests: true }), awaitScreening(), whoAmI);
 
   return router;
 }

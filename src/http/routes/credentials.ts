@@ -5,6 +5,7 @@ import type { AuditLog } from '../../observability/audit.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { KeywardenError } from '../errors.ts';
 import { jsonBodyOf, validRequest } from '../json-body.ts';
+import { sendJson } from '../json-response.ts';
 import { requireAuth, requireCsrfHeader } from '../middleware/authenticate.ts';
 import { toKeywardenError } from '../middleware/error-handler.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
@@ -94,7 +95,7 @@ export function credentialRoutes(deps: {
         record.issued(base, issued);
         res.setHeader('Cache-Control', 'no-store');
         res.setHeader('Pragma', 'no-cache');
-        res.json(render(params.format, issued));
+        sendJson(res, render(params.format, issued));
       } catch (error) {
         const problem: KeywardenError = toKeywardenError(error);
         record.denied(base, problem);

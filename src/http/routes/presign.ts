@@ -10,6 +10,7 @@ import type {
 } from '../../presign/presign-service.ts';
 import { BadRequestError, type KeywardenError } from '../errors.ts';
 import { jsonBodyOf, validRequest } from '../json-body.ts';
+import { sendJson } from '../json-response.ts';
 import { requireAuth, requireCsrfHeader } from '../middleware/authenticate.ts';
 import { toKeywardenError } from '../middleware/error-handler.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
@@ -135,7 +136,7 @@ export function presignRoutes(deps: {
       });
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Pragma', 'no-cache');
-      res.json(issued.result);
+      sendJson(res, issued.result);
     } catch (error) {
       const problem: KeywardenError = toKeywardenError(error);
       metrics.presigns.inc({ operation: op, outcome: vendFailureLabel(problem) });

@@ -30,7 +30,7 @@ export function vendingCallerOf(req: Request): VendingCaller {
     ...(req.scope.identityId && principal.kind === 'guest' ? { identityId: req.scope.identityId } : {}),
     ...(guestIdentityId ? { guestIdentityId } : {}),
     requestId: req.scope.requestId,
-    ...(req.ip ? { sourceIp: req.ip } : {}),
+    ...(req.scope.sourceIp ? { sourceIp: req.scope.sourceIp } : {}),
   };
 }
 
@@ -72,7 +72,7 @@ export function callerAuditFields(
   const principal = req.scope.principal!;
   return {
     requestId: req.scope.requestId,
-    sourceIp: req.ip,
+    sourceIp: req.scope.sourceIp,
     provider: principal.provider,
     subject: principal.subject,
     ...(options.withKnownIdentity && req.scope.identityId ? { identityId: req.scope.identityId } : {}),

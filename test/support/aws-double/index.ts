@@ -59,7 +59,7 @@ export interface AwsDoubleOptions {
   buckets?: string[];
 }
 
-export type FaultKind = 'throttle' | 'internal' | 'notAuthorized' | 'timeout';
+export type FaultKind = 'throttle' | 'internal' | 'notAuthorized' | 'timeout' | 'lostAnswer';
 
 export interface AwsDouble {
   url: string; // http://127.0.0.1:<port>
@@ -71,7 +71,9 @@ export interface AwsDouble {
    * Inject faults into the next `count` (default 1) calls of `operation` (e.g. 'GetOpenIdTokenForDeveloperIdentity',
    * 'AssumeRoleWithWebIdentity', 'PutObject'): throttle => 400 TooManyRequestsException (Cognito) / Throttling
    * (STS) / 503 SlowDown (S3); internal => 500; notAuthorized => NotAuthorizedException (Cognito) / AccessDenied
-   * (STS, S3); timeout => the response is held until the client gives up (or close()/reset()).
+   * (STS, S3); timeout => the response is held until the client gives up (or close()/reset());
+   * lostAnswer => the operation takes effect (S3 completes the upload, STS issues credentials…),
+   * then its answer is held like a timeout's: the client gives up on a call that succeeded.
    */
   failNext(operation: string, error: FaultKind, count?: number): void;
   /** artificial delay on every response */
@@ -110,7 +112,7 @@ const HOLD_MS = 5 * 60 * 1000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function faultError(service: AwsService, kind: Exclude<FaultKind, 'timeout'>): AwsError {
+function faultError(service: AwsService, kind: Exclude<FaultKind, 'timeout' | 'lostAnswer'>): AwsError {
   if (kind === 'throttle') {
     if (service === 'cognito') return new AwsError(400, 'TooManyRequestsException', 'Rate exceeded');
     if (service === 'sts' || service === 'iam') return new AwsError(400, 'Throttling', 'Rate exceeded');
@@ -147,6 +149,8 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
   let latencyMs = 0;
   const held = new Set<() => void>();
   const gates = new Map<string, { arrive: () => void; released: Promise<void> }>();
+  /** Responses whose answer is to be lost once the operation has taken effect. */
+  const answersToLose = new WeakSet<ServerResponse>();
 
   const takeFault = (operation: string): FaultKind | undefined => {
     const f = faults.get(operation);
@@ -193,12 +197,21 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
         if (latencyMs > 0) await sleep(latencyMs);
         const fault = takeFault(call.operation);
         if (!fault) return;
+        if (fault === 'lostAnswer') {
+          answersToLose.add(res);
+          return;
+        }
         if (fault === 'timeout') {
           await hold(res);
           if (!res.writableEnded && !res.destroyed) res.destroy();
           return;
         }
         throw faultError(call.service, fault);
+      },
+      afterOperation: async (_call, res) => {
+        if (!answersToLose.has(res)) return;
+        await hold(res);
+        if (!res.writableEnded && !res.destroyed) res.destroy();
       },
     },
     onUnexpectedError: (error) => console.error('[aws-double] unexpected error', error),
