@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import type { Admin } from './admin/admin.ts';
 import { createBearerAuthenticator } from './auth/bearer/bearer-authenticator.ts';
 import { cliTokenAuthenticator } from './auth/device/cli-token-authenticator.ts';
 import { CliTokens } from './auth/device/cli-tokens.ts';
@@ -59,6 +60,13 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   const audit = deps.audit ?? createAuditLog(logger);
   const lifecycle = deps.lifecycle ?? { draining: false };
   const rateLimit = createRateLimits({ config, store, metrics, audit });
+  // Identity administration (off unless configured): suspensions checked at sign-in, on every
+  // vend and for bearer callers; the /admin API and the portal's admin page.
+  let admin: Admin | undefined;
+  if (config.admin.enabled) {
+    const { createAdmin } = await import('./admin/admin.ts');
+    admin = createAdmin({ config, store, logger, audit, metrics });
+  }
   // The CLI's sign-in (RFC 8628 device grant, approved in the portal) and the tokens it yields.
   const cliTokens = new CliTokens(store, config.portal.device.tokenTtlSeconds);
   const loginProviders = await createLoginProviders({
@@ -81,6 +89,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
     metrics,
     audit,
     awsClients: deps.awsClients ?? localAws?.clients,
+    guard: admin?.guard,
   });
   const devices = config.portal.device.enabled
     ? new DeviceAuthorizations(store, config.portal.device)
@@ -117,7 +126,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   // runs for a request over the limit, and costly checks (signatures, IdP calls) wait for it.
   app.use(rateLimit.start('default'));
   // The browser session (cookie → server-side record); a store failure here is a 503.
-  app.use(createSessionMiddleware({ config, store, logger }));
+  app.use(createSessionMiddleware({ config, store, logger, admission: admin?.admission }));
   // Who is calling: CLI token (`Bearer kwcli_…`), bearer JWT, then guest token, then session
   // cookie (see authenticate.ts).
   const authenticators: Authenticator[] = [
@@ -135,6 +144,8 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   ];
   app.use(authenticate(authenticators, rateLimit.admitted));
   app.use(rateLimit.admit());
+  // A suspended bearer or guest-token caller is refused on every route (awaited with the rate limit).
+  if (admin) app.use(admin.screening);
   app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
 
   // Routes, by capability.
@@ -161,8 +172,18 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use(credentialRoutes({ broker: credentials.broker, rateLimit, audit, metrics }));
   if (devices) {
     const { deviceRoutes } = await import('./auth/device/device-routes.ts');
-    app.use(deviceRoutes({ config, authorizations: devices, tokens: cliTokens, rateLimit, audit }));
+    app.use(
+      deviceRoutes({
+        config,
+        authorizations: devices,
+        tokens: cliTokens,
+        rateLimit,
+        audit,
+        admission: admin?.admission,
+      }),
+    );
   }
+  if (admin) app.use(admin.routes({ credentials, cliTokens, rateLimit }));
   if (config.portal.enabled) {
     const { portalRoutes } = await import('./portal/portal-routes.ts');
     app.use(
@@ -177,6 +198,8 @@ export async function createApp(deps: AppDeps): Promise<Express> {
         audit,
         metrics,
         logger,
+        isAdmin: admin?.isAdmin,
+        adminPages: admin?.portalPages({ rateLimit }),
       }),
     );
   }

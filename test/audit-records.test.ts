@@ -51,6 +51,15 @@ const AUDIT_KEYS = new Set([
   'sessions',
   'grants',
   'count',
+  'actor',
+  'target',
+  'mergedInto',
+  'tokens',
+  'cachedCredentials',
+  'identities',
+  'suspendedUntil',
+  'rolesRevoked',
+  'rolesFailed',
 ]);
 const ACCESS_KEYS = new Set(['level', 'time', 'service', 'msg', 'req', 'res', 'responseTime']);
 const ACCESS_REQ_KEYS = new Set(['id', 'method', 'url', 'userAgent']);

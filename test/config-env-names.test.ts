@@ -140,6 +140,7 @@ const SAMPLES: Record<string, unknown> = {
   'portal.federationEndpoint': 'https://signin.example/federation',
   'portal.consoleUrl': 'https://console.example/',
   'portal.device.clientIds': ['my-cli'],
+  'admin.revokeIssuedCredentials.maxPolicyChars': 6_144,
 };
 
 // ---- walking the schema ----------------------------------------------------------------

@@ -141,6 +141,56 @@ describe('configuration', () => {
     assert.equal(allowed.store.kind, 'memory');
   });
 
+  it('grants admin to nobody by default in production, and refuses an admin section that names nobody', () => {
+    const dir = configDir({
+      'default.yaml': 'store:\n  kind: redis\n  redis:\n    url: redis://localhost:6379\n',
+    });
+    const env = {
+      NODE_ENV: 'production',
+      KEYWARDEN_SESSION__SECRET: 'a-session-secret-of-at-least-32-characters',
+      KEYWARDEN_CACHE__KEYS: '[k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=]',
+    };
+    const shipped = loadConfig({ env: { ...env, REDIS_URL: 'redis://localhost:6379' } });
+    assert.equal(shipped.admin.enabled, false, 'the shipped production config enables no admin');
+    const nobody = problemsOf(() =>
+      loadConfig({ configDir: dir, env: { ...env, KEYWARDEN_ADMIN__ENABLED: 'true' } }),
+    );
+    assert.ok(
+      nobody.some((problem) => problem.startsWith('admin.enabled:')),
+      nobody.join('\n'),
+    );
+    const dangling = problemsOf(() =>
+      loadConfig({
+        configDir: dir,
+        env: {
+          ...env,
+          KEYWARDEN_ADMIN__ENABLED: 'true',
+          KEYWARDEN_ADMIN__PROVIDERS: '[nosuch]',
+          KEYWARDEN_ADMIN__BEARER: '[{issuer: nosuch, values: [ops]}]',
+        },
+      }),
+    );
+    assert.ok(
+      dangling.some((problem) => problem.startsWith('admin.providers.0:')),
+      dangling.join('\n'),
+    );
+    assert.ok(
+      dangling.some((problem) => problem.startsWith('admin.bearer.0.issuer:')),
+      dangling.join('\n'),
+    );
+    assert.ok(
+      dangling.some((problem) => problem.startsWith('admin.providers:')),
+      'providers narrow empty groups',
+    );
+  });
+
+  it('makes the development IdP user admin an administrator on the embedded defaults only', () => {
+    const development = loadConfig({ env: {} });
+    assert.equal(development.admin.enabled, true);
+    assert.deepEqual(development.admin.groups, ['keywarden-admins']);
+    assert.equal(loadConfig({ env: { NODE_ENV: 'test' } }).admin.enabled, false);
+  });
+
   it('refuses secrets written into config files in production', () => {
     const dir = configDir({
       'default.yaml':

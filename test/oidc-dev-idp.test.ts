@@ -60,6 +60,24 @@ describe('development IdP', () => {
     assert.equal(me.body.email, 'newcomer@dev.keywarden.invalid');
   });
 
+  it('makes the user named admin, and nobody else, an administrator (embedded defaults only)', async () => {
+    const admin = new BrowserSession(baseUrl, { forwardedProto: undefined });
+    assert.equal((await loginThroughIdp(admin, '/auth/login/dev', 'admin')).callback?.status, 303);
+    const lookup = await admin.get('/admin/users/dev:newcomer').set('X-CSRF', '1');
+    assert.equal(lookup.status, 200, JSON.stringify(lookup.body));
+    assert.equal(lookup.body.user, 'dev:newcomer');
+    const page = await admin.get('/portal/admin');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<h1>Administration<\/h1>/);
+
+    const other = new BrowserSession(baseUrl, { forwardedProto: undefined });
+    assert.equal((await loginThroughIdp(other, '/auth/login/dev', 'administrator')).callback?.status, 303);
+    const refused = await other.get('/admin/users/dev:newcomer').set('X-CSRF', '1');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.code, 'admin_required');
+    assert.doesNotMatch((await other.get('/portal')).text, /href="\/portal\/admin"/);
+  });
+
   it('shows a login form at the interaction step', async () => {
     const start = await new BrowserSession(baseUrl, { forwardedProto: undefined })
       .get('/auth/login/dev')

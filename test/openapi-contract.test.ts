@@ -136,6 +136,11 @@ function fullFeatureOverrides(): Record<string, unknown> {
         facebook: { kind: 'facebook', appId: '1001', appSecret: 'facebook-secret-0123456789' },
       },
     },
+    admin: {
+      enabled: true,
+      groups: ['admins'],
+      bearer: [{ issuer: 'mobile', claim: 'groups', values: ['kw-admins'] }],
+    },
   };
 }
 

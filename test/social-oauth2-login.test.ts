@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { UserIndex } from '../src/identity/user-index.ts';
 import type { RedisStore } from '../src/store/redis/redis-store.ts';
 import {
   COOKIE,
@@ -205,7 +206,7 @@ describe('GitHub sign-in (preset github)', () => {
       assert.equal(first.body.subject, '101');
       assert.equal(second.body.subject, '101');
       // Both sessions are indexed under the one subject (what back-channel revocation uses).
-      const indexed = await store.setMembers('sessidx:sub:github:101');
+      const indexed = await new UserIndex(store).members({ provider: 'github', subject: '101' }, 'sessions');
       assert.ok(indexed.includes(asNumber.sessionId()!) && indexed.includes(asString.sessionId()!));
     } finally {
       github.idAsString = false;

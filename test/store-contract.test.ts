@@ -174,6 +174,66 @@ function storeContract(name: string, open: () => Promise<StateStore>) {
       assert.equal(await store.get(record), null);
     });
 
+    it('keeps a bounded index whose members lapse one by one, soonest first', async () => {
+      run += 1;
+      // A hash-tagged key, as the per-user index uses: one user's keys share a cluster slot.
+      const index = key(`{user-${run}}:index`);
+      const now = Date.now();
+      assert.deepEqual(await store.addToIndex(index, 'late', now + 60_000, 10), []);
+      assert.deepEqual(await store.addToIndex(index, 'early', now + 20_000, 10), []);
+      assert.deepEqual(await store.addToIndex(index, 'middle', now + 40_000, 10), []);
+      assert.deepEqual(
+        (await store.indexEntries(index)).map((entry) => entry.member),
+        ['early', 'middle', 'late'],
+      );
+      const late = (await store.indexEntries(index)).find((entry) => entry.member === 'late');
+      assert.equal(late?.expiresAt, now + 60_000);
+      // Renewing a member moves it; it is still one member.
+      await store.addToIndex(index, 'early', now + 90_000, 10);
+      assert.deepEqual(
+        (await store.indexEntries(index)).map((entry) => entry.member),
+        ['middle', 'late', 'early'],
+      );
+      await store.removeFromIndex(index, ['middle', 'never-there']);
+      assert.deepEqual(
+        (await store.indexEntries(index)).map((entry) => entry.member),
+        ['late', 'early'],
+      );
+      assert.deepEqual(await store.indexEntries(key('no-index')), []);
+    });
+
+    it('trims an index to its cap, answering the members that lapse soonest', async () => {
+      run += 1;
+      const index = key(`{capped-${run}}:index`);
+      const now = Date.now();
+      for (let i = 0; i < 5; i += 1) {
+        assert.deepEqual(await store.addToIndex(index, `m${i}`, now + 10_000 + i * 1_000, 5), []);
+      }
+      assert.deepEqual(await store.addToIndex(index, 'newest', now + 30_000, 5), ['m0']);
+      assert.deepEqual(await store.addToIndex(index, 'm9', now + 40_000, 3), ['m1', 'm2', 'm3']);
+      assert.deepEqual(
+        (await store.indexEntries(index)).map((entry) => entry.member),
+        ['m4', 'newest', 'm9'],
+      );
+    });
+
+    it('drops lapsed index members, and the index itself with its last member', async () => {
+      run += 1;
+      const index = key(`{lapsing-${run}}:index`);
+      const now = Date.now();
+      await store.addToIndex(index, 'brief', now + 150, 10);
+      await store.addToIndex(index, 'briefer', now + 100, 10);
+      assert.equal((await store.indexEntries(index)).length, 2);
+      const ttl = await store.ttlMs(index);
+      assert.ok(ttl !== null && ttl > 0 && ttl <= 150, `the index lives as long as its last member (${ttl})`);
+      await sleep(260);
+      assert.deepEqual(await store.indexEntries(index), []);
+      assert.equal(await store.ttlMs(index), null, 'the lapsed index is gone');
+      // A lapsed member does not count against the cap of a later add.
+      await store.addToIndex(index, 'a', now + 60_000, 1);
+      assert.deepEqual(await store.addToIndex(index, 'b', now + 70_000, 2), []);
+    });
+
     it('answers ping while reachable', async () => {
       await store.ping();
     });

@@ -22,3 +22,11 @@ export function sameSecret(a: string, b: string): boolean {
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+/**
+ * A stable public name for something secret (a session id, a token's digest), to list it and
+ * pick it from a list without showing the secret or its store key.
+ */
+export function publicHandle(secret: string): string {
+  return secretDigest(`keywarden-handle:${secret}`).slice(0, 32);
+}

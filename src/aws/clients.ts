@@ -1,12 +1,18 @@
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { AwsConfig } from '../config/aws-schema.ts';
 
-/** The two AWS services credential vending talks to. Tests inject clients pointed at a double. */
+/** The AWS services keywarden talks to. Tests inject clients pointed at a double. */
 export interface AwsClients {
   readonly cognito: CognitoIdentityClient;
   readonly sts: STSClient;
+  /**
+   * IAM, for an admin's revocation of credentials already handed out (inline deny policies on
+   * the roles): made, and its SDK module loaded, on first use only.
+   */
+  readonly iam?: () => Promise<IAMClient>;
 }
 
 export interface AwsClientOptions {
@@ -36,5 +42,13 @@ export function createAwsClients(config: Readonly<AwsConfig>, options: AwsClient
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-  return { cognito: new CognitoIdentityClient(common), sts: new STSClient(common) };
+  let iam: Promise<IAMClient> | undefined;
+  return {
+    cognito: new CognitoIdentityClient(common),
+    sts: new STSClient(common),
+    iam: () => {
+      iam ??= import('@aws-sdk/client-iam').then(({ IAMClient }) => new IAMClient(common));
+      return iam;
+    },
+  };
 }

@@ -15,7 +15,7 @@ import {
   ENHANCED_FLOW_SECONDS,
   MIN_SESSION_SECONDS,
 } from '../config/aws-schema.ts';
-import { BadRequestError, ForbiddenError } from '../http/errors.ts';
+import { BadRequestError, ForbiddenError, UserSuspendedError } from '../http/errors.ts';
 import type { IdentityResolver } from '../identity/identity-resolver.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { assumeRoleWithWebIdentity, getCredentialsForIdentity } from './credential-flows.ts';
@@ -51,6 +51,41 @@ export interface IssuedCredentials {
   readonly cache: CacheOutcome;
 }
 
+/** Whose credentials a cache entry holds: a signed-in user's, or a guest identity's. */
+export type CredentialOwner =
+  | { readonly kind: 'user'; readonly principal: Principal }
+  | { readonly kind: 'guest'; readonly identityId: string };
+
+/** An admin's revocation of an owner, as the vend path reads it. */
+export interface Revocation {
+  /** New credentials are refused (`user_suspended`) while this holds. */
+  readonly suspended: boolean;
+  /** Credentials issued before this time (epoch ms) were revoked at AWS: a cached entry that old is not served. */
+  readonly before: number;
+}
+
+/** A vend that missed the cache, for the owner's index (role, scope and expiry; never the secret). */
+export interface VendedEntry {
+  readonly cacheKey: string;
+  readonly role: string;
+  readonly scope: string | undefined;
+  readonly identityId: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * Puts every vend to admins' revocations (src/admin/; present only when admin is configured).
+ * `check` is issued in the same tick as the cache read, so both travel in one round trip;
+ * after a vend, `afterVend` indexes the new entry for the owner and checks again, so a vend
+ * in flight when a revocation landed never reaches its caller.
+ */
+export interface VendGuard {
+  check(owner: CredentialOwner): Promise<Revocation | undefined>;
+  afterVend(owner: CredentialOwner, entry: VendedEntry): Promise<Revocation | undefined>;
+  /** Deletes a cache entry that may no longer be served. */
+  discard(cacheKey: string): Promise<void>;
+}
+
 export interface CredentialBrokerDeps {
   clients: AwsClients;
   aws: Readonly<AwsConfig>;
@@ -59,6 +94,11 @@ export interface CredentialBrokerDeps {
   cache: CredentialCache;
   metrics: Metrics;
   logger: Logger;
+  guard?: VendGuard | undefined;
+}
+
+function refuseIfSuspended(revocation: Revocation | undefined): void {
+  if (revocation?.suspended) throw new UserSuspendedError();
 }
 
 const MAX_REMEMBERED_KEYS = 2_000;
@@ -200,7 +240,19 @@ export class CredentialBroker {
       return { identityId, credentials };
     };
 
-    const { value, outcome } = await this.#deps.cache.get(cacheKey, vend);
+    const guard = this.#deps.guard;
+    const { value, outcome } = guard
+      ? await this.#guardedGet(guard, {
+          owner: guestIdentityId
+            ? { kind: 'guest', identityId: guestIdentityId }
+            : { kind: 'user', principal },
+          cacheKey,
+          vend,
+          durationSeconds,
+          role: roleName,
+          scope: scopeName,
+        })
+      : await this.#deps.cache.get(cacheKey, vend);
     return {
       identityId: value.identityId,
       role: roleName,
@@ -210,6 +262,59 @@ export class CredentialBroker {
       credentials: value.credentials,
       cache: outcome,
     };
+  }
+
+  /**
+   * The cache lookup under an admin's revocations: the owner's mark is read with the cache entry
+   * (one round trip), a vend waits for it, an entry issued before the owner's credentials were
+   * revoked is vended anew, and a vend (this request's or a concurrent one's) is checked once
+   * more after it returns.
+   */
+  async #guardedGet(
+    guard: VendGuard,
+    lookup: {
+      owner: CredentialOwner;
+      cacheKey: string;
+      vend: () => Promise<CachedCredentials>;
+      durationSeconds: number;
+      role: string;
+      scope: string | undefined;
+    },
+  ): Promise<{ value: CachedCredentials; outcome: CacheOutcome }> {
+    const { owner, cacheKey } = lookup;
+    const gate = guard.check(owner);
+    // Observed now so that a store failure is never an unhandled rejection; awaited below.
+    gate.catch(() => undefined);
+    const vend = async () => {
+      refuseIfSuspended(await gate);
+      return lookup.vend();
+    };
+    let result = await this.#deps.cache.get(cacheKey, vend);
+    const revocation = await gate;
+    refuseIfSuspended(revocation);
+    const issuedAt = result.value.credentials.expiration.getTime() - lookup.durationSeconds * 1000;
+    if (revocation && result.outcome !== 'miss' && issuedAt < revocation.before) {
+      // Revoked at AWS (and purged at revocation, unless written just after): vend anew.
+      await guard.discard(cacheKey);
+      result = await this.#deps.cache.get(cacheKey, vend);
+    }
+    if (result.outcome === 'miss' || result.outcome === 'shared') {
+      const after =
+        result.outcome === 'miss'
+          ? await guard.afterVend(owner, {
+              cacheKey,
+              role: lookup.role,
+              scope: lookup.scope,
+              identityId: result.value.identityId,
+              expiresAt: result.value.credentials.expiration.getTime(),
+            })
+          : await guard.check(owner);
+      if (after?.suspended) {
+        if (result.outcome === 'miss') await guard.discard(cacheKey).catch(() => undefined);
+        throw new UserSuspendedError();
+      }
+    }
+    return result;
   }
 
   #renderScope(

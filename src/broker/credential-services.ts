@@ -9,7 +9,7 @@ import { IdentityResolver } from '../identity/identity-resolver.ts';
 import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StateStore } from '../store/types.ts';
-import { CredentialBroker } from './credential-broker.ts';
+import { CredentialBroker, type VendGuard } from './credential-broker.ts';
 import { missingVendingSettings, vendingConfigured } from './vending-readiness.ts';
 
 /** Everything credential vending is made of, built once per app. */
@@ -29,6 +29,8 @@ export function createCredentialServices(deps: {
   audit: AuditLog;
   /** Pre-built clients (tests point them at a double); default: from config.aws and the standard credential chain. */
   awsClients?: AwsClients;
+  /** Admins' revocations, checked on every vend (only when admin is configured). */
+  guard?: VendGuard | undefined;
 }): CredentialServices {
   const { config, store, logger, metrics, audit } = deps;
   const clients = deps.awsClients ?? createAwsClients(config.aws);
@@ -62,6 +64,7 @@ export function createCredentialServices(deps: {
     cache,
     metrics,
     logger,
+    guard: deps.guard,
   });
   return {
     broker,

@@ -5,6 +5,7 @@
  *   keywarden login --url https://keywarden.example.com [--open]
  *   keywarden credential-process --url <url> [--role <role>] [--scope <scope>] [--duration <seconds>]
  *   keywarden logout --url <url>
+ *   keywarden admin <lookup|revoke|unsuspend|delete-identity> <provider:subject> --url <url> [...]
  *
  * Only Node built-ins: an installed package needs nothing beyond Node itself to run the CLI.
  * Messages go to stderr; stdout carries only what another program reads (the
@@ -14,12 +15,13 @@
 import { parseArgs } from 'node:util';
 import { CliError, say } from './cli-error.ts';
 import type { Command, OptionValues } from './command.ts';
+import { adminCommand } from './commands/admin.ts';
 import { credentialProcessCommand } from './commands/credential-process.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
 import { CLI_VERSION } from './version.ts';
 
-const COMMANDS: readonly Command[] = [loginCommand, credentialProcessCommand, logoutCommand];
+const COMMANDS: readonly Command[] = [loginCommand, credentialProcessCommand, logoutCommand, adminCommand];
 
 function usage(commands: readonly Command[] = COMMANDS): string {
   const lines = commands.map(

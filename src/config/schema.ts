@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adminSchema, checkAdminConfig } from './admin-schema.ts';
 import { authSchema, authSecretPaths, checkAuthConfig } from './auth-schema.ts';
 import {
   awsSchema,
@@ -216,6 +217,11 @@ const defaultRateLimitGroups: Record<string, z.infer<typeof rateLimitGroup>> = {
     perIdentity: { points: 300, windowSeconds: 60 },
   },
   guest: { perIp: { points: 30, windowSeconds: 60 } },
+  // Identity administration: a person at a console or the CLI, never a client in a loop.
+  admin: {
+    perIp: { points: 120, windowSeconds: 60 },
+    perIdentity: { points: 60, windowSeconds: 60 },
+  },
 };
 
 export const rateLimitSchema = z
@@ -229,7 +235,7 @@ export const rateLimitSchema = z
       .transform((groups) => ({ ...defaultRateLimitGroups, ...groups }))
       .meta({
         description:
-          "Limits by route group. `default` counts every request per IP (health, metrics and favicon excepted); `auth`, `credentials`, `presign` and `guest` (per IP only) count their routes on top. A configured group replaces that group's defaults only.",
+          "Limits by route group. `default` counts every request per IP (health, metrics and favicon excepted); `auth`, `credentials`, `presign`, `guest` (per IP only) and `admin` count their routes on top. A configured group replaces that group's defaults only.",
         key: 'group',
       }),
   })
@@ -266,6 +272,7 @@ export const configSchema = z.strictObject({
   presign: presignSchema.prefault({}),
   portal: portalSchema.prefault({}),
   localAws: localAwsSchema.prefault({}),
+  admin: adminSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -301,6 +308,7 @@ export function checkConfig(config: Config, ctx: z.RefinementCtx): void {
   checkCredentialsConfig(config, ctx);
   checkPortalConfig(config, ctx);
   checkLocalAwsConfig(config, ctx);
+  checkAdminConfig(config, ctx);
   checkPresignConfig(config.presign, ctx, {
     roles: Object.keys(config.credentials.roles),
     scopes: Object.keys(config.credentials.scopes),

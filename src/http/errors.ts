@@ -81,6 +81,16 @@ export class RateLimitedError extends KeywardenError {
   }
 }
 
+/**
+ * An admin revoked this user (or the identity a guest token names) and suspended them: every
+ * route refuses them until the suspension ends or is lifted.
+ */
+export class UserSuspendedError extends KeywardenError {
+  constructor(options: KeywardenErrorOptions = {}) {
+    super(403, 'user_suspended', 'This account is suspended; ask an administrator.', options);
+  }
+}
+
 /** A dependency (Redis, an IdP, AWS) is down or too slow; the client may retry. */
 export class ServiceUnavailableError extends KeywardenError {
   constructor(

@@ -12,6 +12,15 @@ export interface RequestScope {
   principal?: Principal;
   /** How the principal was established; decides whether CSRF checks apply. */
   authMethod?: 'session' | 'bearer' | 'guest-token';
+  /** Which authenticator vouched for the principal (`cli-token`, `bearer`, `guest-token`, `session`). */
+  authenticatedBy?: string;
+  /** The `bearer.issuers` entry that verified a bearer token (it may name another provider). */
+  bearerIssuer?: string;
+  /**
+   * A check started once the caller was known (an admin's suspension) that must pass before a
+   * route acts: awaited with the route's rate-limit count, so it costs no round trip of its own.
+   */
+  screening?: Promise<void>;
   /** When the credential that authenticated this request expires (a bearer token's `exp`). */
   authExpiresAt?: Date;
   /** The Cognito identity id once it is known. */

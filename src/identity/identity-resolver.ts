@@ -14,6 +14,7 @@ import { KeywardenError } from '../http/errors.ts';
 import type { AuditLog } from '../observability/audit.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StateStore } from '../store/types.ts';
+import { UserIndex, type UserRef, userId } from './user-index.ts';
 
 /**
  * Principal → Cognito identity. A signed-in principal is a developer user identifier
@@ -74,10 +75,13 @@ export class IdentityResolver {
    * its own answer (ResourceConflict, then its own identity), never this login's token.
    */
   readonly #linking = new Map<string, Promise<OpenIdToken>>();
+  /** The user's index lists the identities and linked guest identities of each login (admin lookup, revocation). */
+  readonly #index: UserIndex;
 
   constructor(deps: IdentityResolverDeps) {
     this.#deps = deps;
     this.#aws = { metrics: deps.metrics, logger: deps.logger };
+    this.#index = new UserIndex(deps.store);
   }
 
   get #poolId(): string {
@@ -92,8 +96,33 @@ export class IdentityResolver {
     return (await this.#deps.store.get(this.#userKey(principal))) ?? undefined;
   }
 
-  #userKey(principal: Principal): string {
-    return `ident:user:${digest(developerUserIdentifier(principal))}`;
+  #userKey(user: UserRef): string {
+    return `ident:user:${digest(userId(user))}`;
+  }
+
+  /** Remembers which identity a login now resolves to (after an admin's merge). */
+  async rememberIdentity(user: UserRef, identityId: string): Promise<void> {
+    await Promise.all([
+      this.#deps.store.set(this.#userKey(user), identityId, { ttlMs: REMEMBER_MS }),
+      this.#index.add(user, 'identities', identityId, Date.now() + REMEMBER_MS),
+    ]);
+  }
+
+  /** The identity id last seen for a login (admin lookup), without calling AWS. */
+  async rememberedIdentity(user: UserRef): Promise<string | undefined> {
+    return (await this.#deps.store.get(this.#userKey(user))) ?? undefined;
+  }
+
+  /**
+   * Forgets what keywarden remembers of a login's identities (after an admin unlinked or
+   * deleted them): the login → identity record and, for the guest identities given, that they
+   * were linked. The next vend asks Cognito again.
+   */
+  async forget(user: UserRef, guestIdentityIds: readonly string[] = []): Promise<void> {
+    await this.#deps.store.delete(
+      this.#userKey(user),
+      ...guestIdentityIds.map((guestId) => `ident:linked:${digest(guestId)}`),
+    );
   }
 
   /**
@@ -136,7 +165,10 @@ export class IdentityResolver {
         'GetOpenIdTokenForDeveloperIdentity answered without an identity or token',
       );
     }
-    await this.#deps.store.set(this.#userKey(principal), output.IdentityId, { ttlMs: REMEMBER_MS });
+    await Promise.all([
+      this.#deps.store.set(this.#userKey(principal), output.IdentityId, { ttlMs: REMEMBER_MS }),
+      this.#index.add(principal, 'identities', output.IdentityId, Date.now() + REMEMBER_MS),
+    ]);
     return { identityId: output.IdentityId, token: output.Token };
   }
 
@@ -184,7 +216,10 @@ export class IdentityResolver {
     };
     try {
       const result = await this.#developerToken(principal, guestId);
-      await this.#deps.store.set(linkedKey, result.identityId, { ttlMs: REMEMBER_MS });
+      await Promise.all([
+        this.#deps.store.set(linkedKey, result.identityId, { ttlMs: REMEMBER_MS }),
+        this.#index.add(principal, 'guests', guestId, Date.now() + REMEMBER_MS),
+      ]);
       this.#deps.audit.record('identity.linked', {
         ...audit,
         outcome: 'success',

@@ -21,8 +21,11 @@ const SIGNED_OPERATIONS = new Set([
   'LookupDeveloperIdentity',
   'MergeDeveloperIdentities',
   'UnlinkDeveloperIdentity',
+  'DeleteIdentities',
   'DescribeIdentity',
 ]);
+/** LookupDeveloperIdentity's MaxResults and DeleteIdentities' IdentityIdsToDelete: 1–60. */
+const MAX_BATCH = 60;
 
 const GET_OPEN_ID_TOKEN_SECONDS = 600; // "The OpenID token is valid for 10 minutes."
 const DEFAULT_DEVELOPER_TOKEN_SECONDS = 900; // TokenDuration default: 15 minutes
@@ -142,6 +145,8 @@ export class CognitoService {
         return this.mergeDeveloperIdentities(input);
       case 'UnlinkDeveloperIdentity':
         return this.unlinkDeveloperIdentity(input);
+      case 'DeleteIdentities':
+        return this.deleteIdentities(input);
       case 'DescribeIdentity':
         return this.describeIdentity(input);
       default:
@@ -416,6 +421,19 @@ export class CognitoService {
 
   private lookupDeveloperIdentity(input: Input): unknown {
     this.checkPool(input);
+    const maxResults = input.MaxResults;
+    if (maxResults !== undefined && maxResults !== null) {
+      if (
+        typeof maxResults !== 'number' ||
+        !Number.isInteger(maxResults) ||
+        maxResults < 1 ||
+        maxResults > MAX_BATCH
+      ) {
+        throw invalidParameter(
+          `1 validation error detected: Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and ${MAX_BATCH}`,
+        );
+      }
+    }
     const identityId = str(input, 'IdentityId');
     const userId = str(input, 'DeveloperUserIdentifier');
     if (identityId === undefined && userId === undefined) {
@@ -482,6 +500,36 @@ export class CognitoService {
     identity.developerUserIds.delete(userId);
     this.state.developerUsers.delete(userId);
     return {};
+  }
+
+  /**
+   * Deletes identities (their developer logins go with them). Credentials already vended for
+   * them stay valid until they expire, as in AWS. An identity id not found is not an error;
+   * it is simply not there to delete.
+   */
+  private deleteIdentities(input: Input): unknown {
+    const ids = input.IdentityIdsToDelete;
+    if (ids === undefined || ids === null) {
+      throw invalidParameter(
+        "1 validation error detected: Value null at 'identityIdsToDelete' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+      throw new AwsError(400, 'SerializationException', 'IdentityIdsToDelete must be a list of strings');
+    }
+    if (ids.length < 1 || ids.length > MAX_BATCH) {
+      throw invalidParameter(
+        `1 validation error detected: Value at 'identityIdsToDelete' failed to satisfy constraint: Member must have length between 1 and ${MAX_BATCH}`,
+      );
+    }
+    for (const id of ids as string[]) checkIdFormat(id, 'identityIdsToDelete');
+    for (const id of ids as string[]) {
+      const identity = this.state.identities.get(id);
+      if (!identity) continue;
+      for (const userId of identity.developerUserIds) this.state.developerUsers.delete(userId);
+      this.state.identities.delete(id);
+    }
+    return { UnprocessedIdentityIds: [] };
   }
 
   private describeIdentity(input: Input): unknown {

@@ -35,6 +35,7 @@ export function vendCredentials(state: LocalAwsState, p: VendParams): VendedCred
     secretAccessKey: randomBytes(30).toString('base64'),
     sessionToken: 'IQoJb3JpZ2luX2VjE' + randomBytes(180).toString('base64'),
     expiration: Math.floor(state.now() / 1000) * 1000 + p.durationSeconds * 1000,
+    issuedAt: state.now(),
     roleArn: p.roleArn,
     roleSessionName: p.roleSessionName,
     assumedRoleArn: `arn:aws:sts::${accountOf(p.roleArn)}:assumed-role/${roleNameOf(p.roleArn)}/${p.roleSessionName}`,

@@ -9,13 +9,16 @@ interface IdentityFileContent {
   identities: Array<Omit<IdentityRecord, 'developerUserIds'> & { developerUserIds: string[] }>;
   developerUsers: Array<[string, string]>;
   credentials: VendedCredentials[];
+  /** Inline role policies written through IAM (role ARN → [policy name, document]); absent in older files. */
+  rolePolicies?: Array<[string, Array<[string, string]>]>;
 }
 
 /**
- * Keeps the local Cognito identities, their developer logins and the unexpired vended
- * credentials in `<dir>/identities.json`, so that after a restart a user gets the same
- * identity id (and so the same S3 prefix) and credentials handed out before the restart keep
- * working until they expire. Written whole, to a temporary file renamed over the old one; a
+ * Keeps the local Cognito identities, their developer logins, the unexpired vended
+ * credentials and the roles' inline policies (an admin's revocation) in
+ * `<dir>/identities.json`, so that after a restart a user gets the same identity id (and so
+ * the same S3 prefix), credentials handed out before the restart keep working until they
+ * expire, and revoked ones stay revoked. Written whole, to a temporary file renamed over the old one; a
  * save asked for while one runs is folded into one more save after it.
  */
 export class IdentityFile {
@@ -48,6 +51,9 @@ export class IdentityFile {
     for (const credentials of content.credentials) {
       if (credentials.expiration > state.now()) state.vended.set(credentials.accessKeyId, credentials);
     }
+    for (const [roleArn, policies] of content.rolePolicies ?? []) {
+      state.roleInlinePolicies.set(roleArn, new Map(policies));
+    }
   }
 
   /** Saves the state soon; resolves when a save that includes the current state is written. */
@@ -79,6 +85,7 @@ export class IdentityFile {
       })),
       developerUsers: [...state.developerUsers.entries()],
       credentials: [...state.vended.values()].filter((credentials) => credentials.expiration > now),
+      rolePolicies: [...state.roleInlinePolicies].map(([roleArn, policies]) => [roleArn, [...policies]]),
     };
     await mkdir(path.dirname(this.#file), { recursive: true, mode: 0o700 });
     const partial = `${this.#file}.${randomBytes(6).toString('hex')}.partial`;

@@ -1,8 +1,9 @@
 /**
  * A local AWS for development and tests: one HTTP request handler speaking the real wire
- * protocols of Cognito Identity (JSON 1.1), STS (Query/XML) and S3 (REST/XML, path style),
- * and enforcing SigV4, token and credential expiry, the role's permission policy ∩ the
- * session policy, POST policies and the AWS limits keywarden relies on.
+ * protocols of Cognito Identity (JSON 1.1), STS and IAM (Query/XML) and S3 (REST/XML, path
+ * style), and enforcing SigV4, token and credential expiry, the role's permission policies
+ * (with inline policies written through IAM) ∩ the session policy, POST policies and the AWS
+ * limits keywarden relies on.
  *
  * It has no server of its own: keywarden mounts it under `/local-aws` in development
  * (local-aws-mount.ts), and the test suite serves it on a loopback port with fault injection
@@ -12,6 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import { COGNITO_TARGET_PREFIX, CognitoService, redactCognitoInput } from './cognito.ts';
+import { IamService, iamErrorXml } from './iam.ts';
 import type { IdentityFile } from './identity-file.ts';
 import { MemoryObjectStore, type ObjectStore } from './object-store.ts';
 import { newRequestId, routeS3, type S3Response, S3Service, s3ErrorResponse } from './s3.ts';
@@ -26,7 +28,7 @@ import {
 } from './state.ts';
 import { redactStsParams, StsService, stsErrorXml } from './sts.ts';
 
-export type AwsService = 'cognito' | 'sts' | 's3';
+export type AwsService = 'cognito' | 'sts' | 'iam' | 's3';
 
 /** One request, recognised: which service and operation, with its parameters minus secrets. */
 export interface AwsCall {
@@ -158,12 +160,12 @@ function sendError(
       },
       JSON.stringify({ __type: e.code, message: e.message }),
     );
-  } else if (service === 'sts') {
+  } else if (service === 'sts' || service === 'iam') {
     send(
       res,
       e.status,
       { ...extra, 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-      stsErrorXml(e, requestId),
+      service === 'sts' ? stsErrorXml(e, requestId) : iamErrorXml(e, requestId),
     );
   } else {
     const r = s3ErrorResponse(e, requestId, head);
@@ -186,6 +188,7 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
     allowUnauthenticated: options.allowUnauthenticated,
     serviceCredentials: { ...options.serviceCredentials },
     roles: options.roles,
+    roleInlinePolicies: new Map(),
     poolRoles: options.poolRoles,
     buckets: new Set(options.buckets),
     identities: new Map(),
@@ -199,6 +202,7 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
   await options.identityFile?.load(state);
   const cognito = new CognitoService(state);
   const sts = new StsService(state);
+  const iam = new IamService(state);
   const s3 = new S3Service(state, {
     objects: options.objects ?? new MemoryObjectStore(),
     pathPrefix: `${publicPathPrefix}${mountPath}`,
@@ -290,13 +294,20 @@ export async function createLocalAws(options: LocalAwsOptions): Promise<LocalAws
         routedPath === '/' &&
         contentType.startsWith('application/x-www-form-urlencoded')
       ) {
-        service = 'sts';
+        // STS and IAM share the Query protocol and the path; the signature's scope names the service.
+        const scope = /Credential=[^/,]+\/\d{8}\/([^/,]+)\/([^/,]+)\//.exec(
+          String(req.headers.authorization ?? ''),
+        );
+        service = scope?.[2] === 'iam' ? 'iam' : 'sts';
         const params = new URLSearchParams(body.toString('utf8'));
         const call = { service, operation: params.get('Action') ?? '', params: redactStsParams(params) };
         hooks.recordCall?.(call);
         await hooks.beforeOperation?.(call, res);
         if (res.writableEnded || res.destroyed) return;
-        const xml = await sts.handle(call.operation, params, received);
+        const xml =
+          service === 'iam'
+            ? await iam.handle(call.operation, params, received, scope?.[1] ?? state.region)
+            : await sts.handle(call.operation, params, received);
         await remember();
         await hooks.afterOperation?.(call, res);
         if (res.writableEnded || res.destroyed) return;

@@ -2,8 +2,8 @@
  * A small IAM policy evaluator for inline session policies: Allow/Deny statements, Action/NotAction,
  * Resource/NotResource with `*` / `?` wildcards (string or array), explicit Deny wins, no match => implicit
  * deny. Policy variables (`${aws:PrincipalTag/x}`, `${cognito-identity.amazonaws.com:sub}`, `${*}`, `${?}`,
- * `${$}`) are substituted for Version 2012-10-17. Conditions: String*, Bool, Null operators (with IfExists
- * and ForAnyValue:/ForAllValues: qualifiers); an unsupported operator makes the statement not apply.
+ * `${$}`) are substituted for Version 2012-10-17. Conditions: String*, Date*, Bool, Null operators (with
+ * IfExists and ForAnyValue:/ForAllValues: qualifiers); an unsupported operator makes the statement not apply.
  */
 import { AwsError } from './state.ts';
 
@@ -164,6 +164,43 @@ function matchesAny(
   });
 }
 
+/** A date condition value: ISO 8601 (`2026-01-01T12:00:00Z`, fractions allowed) or epoch seconds. */
+function parseDate(value: string): number | undefined {
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function compareDates(op: string, actual: string, expected: string): boolean {
+  const a = parseDate(actual);
+  const e = parseDate(expected);
+  // A value that is not a date never matches (and a negated operator then does).
+  if (a === undefined || e === undefined) return op === 'datenotequals';
+  switch (op) {
+    case 'dateequals':
+      return a === e;
+    case 'datenotequals':
+      return a !== e;
+    case 'datelessthan':
+      return a < e;
+    case 'datelessthanequals':
+      return a <= e;
+    case 'dategreaterthan':
+      return a > e;
+    default:
+      return a >= e;
+  }
+}
+
+const DATE_OPERATORS = new Set([
+  'dateequals',
+  'datenotequals',
+  'datelessthan',
+  'datelessthanequals',
+  'dategreaterthan',
+  'dategreaterthanequals',
+]);
+
 function evaluateOperator(
   op: string,
   actual: string,
@@ -190,7 +227,7 @@ function evaluateOperator(
     case 'bool':
       return actual.toLowerCase() === plain.toLowerCase();
     default:
-      return undefined;
+      return DATE_OPERATORS.has(op) ? compareDates(op, actual, plain) : undefined;
   }
 }
 

@@ -8,7 +8,7 @@ import { crc32 } from 'node:zlib';
 import { Hash } from '@smithy/hash-node';
 import { getSigningKey } from '@smithy/signature-v4';
 import type { ObjectStore, StoredObject } from './object-store.ts';
-import { evaluatePolicy, type PolicyContext } from './policy.ts';
+import { evaluatePolicy, type PolicyContext, parsePolicy } from './policy.ts';
 import { parseAmzDate, type QueryMap, type ReceivedRequest, SigV4Error, verifySigV4 } from './sigv4.ts';
 import { AwsError, type LocalAwsState, type VendedCredentials, xmlEscape } from './state.ts';
 
@@ -272,13 +272,24 @@ export class S3Service {
     const rolePolicy = Object.hasOwn(this.state.roles, v.roleArn)
       ? this.state.roles[v.roleArn]?.policy
       : undefined;
-    if (!rolePolicy && !v.sessionPolicy) return;
+    // Inline policies written through IAM (PutRolePolicy): identity-based policies of the role too.
+    const inlinePolicies = [...(this.state.roleInlinePolicies.get(v.roleArn)?.values() ?? [])].flatMap(
+      (text) => {
+        try {
+          return [parsePolicy(text)];
+        } catch {
+          return [];
+        }
+      },
+    );
+    if (!rolePolicy && !v.sessionPolicy && inlinePolicies.length === 0) return;
     const context: PolicyContext = {
       'aws:SecureTransport': 'false',
       'aws:SourceIp': '127.0.0.1',
       'aws:CurrentTime': new Date(this.state.now()).toISOString(),
       'aws:EpochTime': String(Math.floor(this.state.now() / 1000)),
       'aws:userid': v.assumedRoleId,
+      'aws:TokenIssueTime': v.issuedAt === undefined ? undefined : new Date(v.issuedAt).toISOString(),
       'aws:PrincipalArn': v.roleArn,
       'aws:username': undefined,
       'cognito-identity.amazonaws.com:sub': v.identityId,
@@ -289,14 +300,22 @@ export class S3Service {
       ...extra,
     };
     for (const [k, val] of Object.entries(v.principalTags)) context[`aws:PrincipalTag/${k}`] = val;
-    // As IAM evaluates an assumed-role session: the role's identity-based policy and the session
-    // policy must both allow; an explicit deny in either refuses.
+    // As IAM evaluates an assumed-role session: the role's identity-based policies (its own and
+    // the inline ones written through IAM) and the session policy must both allow; an explicit
+    // deny in any of them refuses. A role whose own policy is not modelled is decided by the
+    // session policy and by inline denies only.
     const decisions: Array<{ kind: string; decision: ReturnType<typeof evaluatePolicy> }> = [];
-    if (rolePolicy)
+    const identityDecisions = [...(rolePolicy ? [rolePolicy] : []), ...inlinePolicies].map((policy) =>
+      evaluatePolicy(policy, action, resource, context),
+    );
+    if (identityDecisions.includes('ExplicitDeny')) {
+      decisions.push({ kind: 'identity-based', decision: 'ExplicitDeny' });
+    } else if (rolePolicy) {
       decisions.push({
         kind: 'identity-based',
-        decision: evaluatePolicy(rolePolicy, action, resource, context),
+        decision: identityDecisions.includes('Allow') ? 'Allow' : 'ImplicitDeny',
       });
+    }
     if (v.sessionPolicy)
       decisions.push({
         kind: 'session',

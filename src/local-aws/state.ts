@@ -43,6 +43,8 @@ export interface VendedCredentials {
   sessionToken: string;
   /** epoch milliseconds */
   expiration: number;
+  /** When it was issued (epoch ms): the session's `aws:TokenIssueTime`. Absent in files saved before it was kept. */
+  issuedAt?: number;
   roleArn: string;
   roleSessionName: string;
   assumedRoleArn: string;
@@ -75,6 +77,8 @@ export interface LocalAwsState {
   allowUnauthenticated: boolean;
   serviceCredentials: StaticCredentials;
   roles: Record<string, RoleSettings>;
+  /** Role ARN → inline policies (name → document text) written through IAM PutRolePolicy. */
+  roleInlinePolicies: Map<string, Map<string, string>>;
   poolRoles: { authenticated?: string; unauthenticated?: string };
   buckets: Set<string>;
   identities: Map<string, IdentityRecord>;

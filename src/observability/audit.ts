@@ -21,7 +21,15 @@ export type AuditEventName =
   | 'device.approved'
   | 'device.denied'
   | 'cli_token.issued'
-  | 'cli_token.revoked';
+  | 'cli_token.revoked'
+  | 'admin.denied'
+  | 'admin.lookup'
+  | 'admin.user_revoked'
+  | 'admin.user_unsuspended'
+  | 'admin.session_revoked'
+  | 'admin.identity_unlinked'
+  | 'admin.identities_merged'
+  | 'admin.identity_deleted';
 
 /**
  * Every field an audit event may carry. The list is closed and every value is a plain scalar
@@ -62,6 +70,23 @@ export interface AuditFields {
   sessions?: number | undefined;
   grants?: number | undefined;
   count?: number | undefined;
+  /**
+   * Administration: the admin who acted (`provider:subject`) on which user (`provider:subject`),
+   * with what was ended or changed. `provider` and `subject` name the admin too, as in every
+   * other event they name the caller.
+   */
+  actor?: string | undefined;
+  target?: string | undefined;
+  /** The other user of a merge (`provider:subject`), whose identity survives. */
+  mergedInto?: string | undefined;
+  tokens?: number | undefined;
+  cachedCredentials?: number | undefined;
+  identities?: number | undefined;
+  /** A suspension's end (ISO 8601), or `lifted`. */
+  suspendedUntil?: string | undefined;
+  /** Revocation of credentials already issued: on how many roles the deny policy was written, or failed. */
+  rolesRevoked?: number | undefined;
+  rolesFailed?: number | undefined;
 }
 
 export interface AuditLog {

@@ -100,6 +100,12 @@ pre { padding: 0.75rem 1rem; border: 1px solid var(--border); border-radius: 6px
 .code { font: 2rem/1.2 ui-monospace, monospace; letter-spacing: 0.2em; }
 .notice { border-left: 4px solid var(--accent); padding: 0.5rem 1rem; }
 .warning { border-left: 4px solid #b00020; padding: 0.5rem 1rem; }
+header nav { display: flex; gap: 1rem; }
+table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1.5rem; }
+th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
+td form { margin: 0; }
+.inline-form { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin: 0.5rem 0 1rem; }
+.danger { border-color: #b00020; background: #b00020; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 [data-expired] { color: #b00020; font-weight: bold; }
 @media (prefers-reduced-motion: reduce) { * { transition: none !important; } }

@@ -3,10 +3,12 @@ import { FAVICON_PATH, LOGO_PATH } from '../http/routes/brand-assets.ts';
 import { CSRF_FIELD } from './csrf-token.ts';
 import { PORTAL_SCRIPT, PORTAL_STYLES } from './portal-assets.ts';
 
-/** Who is signed in, for the page header (name and the sign-out form). */
+/** Who is signed in, for the page header (name, links and the sign-out form). */
 export interface SignedInUser {
   readonly name: string;
   readonly csrfToken: string;
+  /** Shows the link to the admin page. */
+  readonly isAdmin?: boolean;
 }
 
 export interface PageOptions {
@@ -48,7 +50,10 @@ export function page(options: PageOptions): Html {
 <span class="site">${options.site}</span></a></p>
 ${
   user
-    ? html`<form method="post" action="/portal/logout">
+    ? html`<nav aria-label="Account"><a href="/portal/sessions">Your sessions</a>${
+        user.isAdmin ? html` <a href="/portal/admin">Administration</a>` : ''
+      }</nav>
+<form method="post" action="/portal/logout">
 <span>Signed in as <strong>${user.name}</strong></span>
 ${csrfField(user.csrfToken)}
 <button type="submit" class="secondary">Sign out</button>

@@ -12,6 +12,7 @@ import { formatUserCode, normalizeUserCode } from '../auth/device/user-code.ts';
 import { userCodeAttempts } from '../auth/device/user-code-attempts.ts';
 import type { LoginProviders } from '../auth/providers.ts';
 import { currentSession } from '../auth/session/session.ts';
+import { endUserSession, listUserSessions, sessionHandle } from '../auth/session/user-sessions.ts';
 import { signOut } from '../auth/sign-out.ts';
 import type { CredentialBroker, IssuedCredentials } from '../broker/credential-broker.ts';
 import type { AllowedRole } from '../broker/role-mapping.ts';
@@ -40,6 +41,7 @@ import { csrfTokenFor, csrfTokenValid } from './csrf-token.ts';
 import { deviceConfirmPage, deviceDonePage, deviceEntryPage } from './device-pages.ts';
 import { PORTAL_SCRIPT, PORTAL_STYLES, type PortalAsset } from './portal-assets.ts';
 import { portalPageHeaders } from './portal-csp.ts';
+import type { PortalKit } from './portal-kit.ts';
 import type { SignedInUser } from './portal-layout.ts';
 import {
   cliSignedOutPage,
@@ -51,6 +53,7 @@ import {
   signInPage,
 } from './portal-pages.ts';
 import { groupRolesByAccount } from './role-groups.ts';
+import { sessionsPage } from './session-pages.ts';
 
 export interface PortalRoutesDeps {
   config: Readonly<Config>;
@@ -67,6 +70,10 @@ export interface PortalRoutesDeps {
   logger: Logger;
   /** For tests that break the federation endpoint. */
   fetchImpl?: typeof fetch;
+  /** Whether a request's caller may administer (admin configured); the header then links the admin page. */
+  isAdmin?: ((req: Request) => boolean) | undefined;
+  /** The admin's pages (src/admin/), mounted inside the portal when admin is configured. */
+  adminPages?: ((kit: PortalKit) => Router) | undefined;
 }
 
 const ROLE_NAME = /^[a-zA-Z][\w.-]{0,63}$/;
@@ -84,7 +91,10 @@ const ERROR_TITLES: Record<number, string> = {
 };
 
 /** The signed-in portal user: a browser session of a user (not a guest, not a bearer caller). */
-function portalUser(req: Request): SignedInUser | undefined {
+function portalUserOf(
+  req: Request,
+  isAdmin: ((req: Request) => boolean) | undefined,
+): SignedInUser | undefined {
   const principal = req.scope.principal;
   if (principal?.kind !== 'user' || req.scope.authMethod !== 'session') return undefined;
   const { name, email } = principal.claims;
@@ -96,6 +106,7 @@ function portalUser(req: Request): SignedInUser | undefined {
           ? email
           : principal.subject,
     csrfToken: csrfTokenFor(req),
+    ...(isAdmin?.(req) ? { isAdmin: true } : {}),
   };
 }
 
@@ -116,6 +127,7 @@ function formField(req: Request, name: string): string | undefined {
  */
 export function portalRoutes(deps: PortalRoutesDeps): Router {
   const { config, providers, broker, devices, audit, metrics, logger } = deps;
+  const portalUser = (req: Request) => portalUserOf(req, deps.isAdmin);
   const record = credentialVendRecords(deps);
   const { publicUrl } = config.server;
   const publicOrigin = new URL(publicUrl).origin;
@@ -289,6 +301,71 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
     send(res, signedOutPage(info, logoutUrl));
   });
 
+  // ---- your sessions ------------------------------------------------------------------------
+
+  /** The signed-in user's sessions and CLI sign-ins, from every instance. */
+  async function renderSessions(req: Request, res: Response, notice?: string): Promise<void> {
+    const principal = req.scope.principal!;
+    const owner = { provider: principal.provider, subject: principal.subject };
+    const [sessions, cliTokens] = await Promise.all([
+      listUserSessions(deps.store, owner),
+      deps.cliTokens && info.cliEnabled ? deps.cliTokens.list(owner) : [],
+    ]);
+    send(
+      res,
+      sessionsPage(info, portalUser(req)!, {
+        sessions,
+        cliTokens,
+        currentSessionId: sessionHandle(req.session.id),
+        notice,
+      }),
+    );
+  }
+
+  router.get('/portal/sessions', headers, async (req, res) => {
+    if (!portalUser(req)) {
+      send(res, signInPage(info, providerLinks, { returnTo: '/portal/sessions' }));
+      return;
+    }
+    await renderSessions(req, res);
+  });
+
+  router.post('/portal/sessions', ...portalForm, deps.rateLimit('auth'), async (req, res) => {
+    const principal = req.scope.principal!;
+    const owner = { provider: principal.provider, subject: principal.subject };
+    const base = {
+      requestId: req.scope.requestId,
+      sourceIp: req.scope.sourceIp,
+      ...owner,
+      channel: 'portal',
+    };
+    const sessionId = formField(req, 'session');
+    const cliTokenId = formField(req, 'cliToken');
+    if (sessionId !== undefined) {
+      const current = currentSession(req);
+      if (current && sessionId === sessionHandle(req.session.id)) {
+        const logoutUrl = await signOut(req, current, { providers, audit, channel: 'portal' });
+        send(res, signedOutPage(info, logoutUrl));
+        return;
+      }
+      const ended = await endUserSession(deps.store, owner, sessionId);
+      if (ended) audit.record('session.revoked', { ...base, outcome: 'success', sessions: 1 });
+      await renderSessions(req, res, ended ? 'That session has ended.' : 'That session had already ended.');
+      return;
+    }
+    if (cliTokenId !== undefined && deps.cliTokens) {
+      const revoked = await deps.cliTokens.revokeListed(owner, cliTokenId);
+      if (revoked) audit.record('cli_token.revoked', { ...base, outcome: 'success', count: 1 });
+      await renderSessions(
+        req,
+        res,
+        revoked ? 'That CLI sign-in has ended.' : 'That CLI sign-in had already ended.',
+      );
+      return;
+    }
+    throw new BadRequestError('Choose a session to end.', 'invalid_request');
+  });
+
   // ---- device approval (the CLI's sign-in) ----------------------------------------------
 
   if (devices) {
@@ -378,6 +455,21 @@ export function portalRoutes(deps: PortalRoutesDeps): Router {
       });
       send(res, cliSignedOutPage(info, portalUser(req)!, count));
     });
+  }
+
+  // ---- administration (when configured) --------------------------------------------------
+
+  if (deps.adminPages) {
+    router.use(
+      deps.adminPages({
+        info,
+        providerLinks,
+        headers,
+        form: portalForm,
+        user: portalUser,
+        send,
+      }),
+    );
   }
 
   // ---- errors as pages --------------------------------------------------------------------

@@ -22,6 +22,13 @@ export interface Lock {
   release(): Promise<boolean>;
 }
 
+/** One member of a bounded index (see `StateStore.addToIndex`). */
+export interface IndexEntry {
+  readonly member: string;
+  /** When the member lapses (epoch ms): the expiry of the record it points to. */
+  readonly expiresAt: number;
+}
+
 /** A fixed-window counter after one hit (see `StateStore.hit`). */
 export interface WindowCount {
   /** Hits in the current window, this one included. */
@@ -56,6 +63,18 @@ export interface StateStore {
   addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void>;
   setMembers(key: string): Promise<string[]>;
   removeFromSet(key: string, members: readonly string[]): Promise<void>;
+  /**
+   * A bounded index whose members lapse one by one (a user's sessions, tokens, cached
+   * credentials): adds `member`, or renews it, to lapse at `expiresAt` (epoch ms) with the record
+   * it points to. Lapsed members are dropped first; then, while more than `cap` remain, the ones
+   * lapsing soonest are dropped and answered, so the caller can end what they point to. The key
+   * lives as long as its longest-lived member. One atomic step on one key, so it holds on Redis
+   * Cluster too.
+   */
+  addToIndex(key: string, member: string, expiresAt: number, cap: number): Promise<string[]>;
+  /** The index's members that have not lapsed, soonest-lapsing first. */
+  indexEntries(key: string): Promise<IndexEntry[]>;
+  removeFromIndex(key: string, members: readonly string[]): Promise<void>;
   /** A mutual-exclusion lock that expires by itself; null when another holder has it. */
   tryLock(key: string, ttlMs: number): Promise<Lock | null>;
   /** Fails when the backing service cannot be reached. */

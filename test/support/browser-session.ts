@@ -30,16 +30,20 @@ export class BrowserSession {
   /** The IdP's own cookies (login state at the IdP), kept apart from keywarden's. */
   readonly idpJar: Map<string, string>;
   readonly forwardedProto: string | undefined;
+  /** Sent as User-Agent on every request to keywarden, when set. */
+  readonly userAgent: string | undefined;
 
   constructor(
     target: Target,
     options: {
       forwardedProto?: string | undefined;
+      userAgent?: string | undefined;
       shared?: Pick<BrowserSession, 'jar' | 'setCookies' | 'idpJar'>;
     } = {},
   ) {
     this.target = target;
     this.forwardedProto = 'forwardedProto' in options ? options.forwardedProto : 'https';
+    this.userAgent = options.userAgent;
     this.jar = options.shared?.jar ?? new Map();
     this.setCookies = options.shared?.setCookies ?? {};
     this.idpJar = options.shared?.idpJar ?? new Map();
@@ -47,7 +51,11 @@ export class BrowserSession {
 
   /** The same browser (same cookies) talking to another app instance. */
   withApp(target: Target): BrowserSession {
-    return new BrowserSession(target, { forwardedProto: this.forwardedProto, shared: this });
+    return new BrowserSession(target, {
+      forwardedProto: this.forwardedProto,
+      userAgent: this.userAgent,
+      shared: this,
+    });
   }
 
   cookie(name: string): string | undefined {
@@ -110,6 +118,7 @@ export class BrowserSession {
 
   #prepare(test: Test): Test {
     if (this.forwardedProto) test.set('X-Forwarded-Proto', this.forwardedProto);
+    if (this.userAgent) test.set('User-Agent', this.userAgent);
     const cookies = this.cookieHeader();
     if (cookies) test.set('Cookie', cookies);
     test.on('response', (response: { headers: Record<string, string | string[] | undefined> }) => {

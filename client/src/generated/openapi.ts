@@ -4,6 +4,149 @@
  */
 
 export interface paths {
+    "/admin/users/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Look a user up — identity ids, sessions, CLI tokens, cached credentials, linked guests, suspension.
+         * @description Works from any instance (the store keeps a per-user index). 403 `admin_required` for anyone who is not an admin; 400 `invalid_user` for a malformed `{user}`.
+         */
+        get: operations["adminLookupUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{user}/identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase a user's identity and everything keywarden holds for it (DeleteIdentities).
+         * @description An erasure request: ends every session, CLI token and device grant, purges cached
+         *     credentials, denies the credentials already issued, deletes the identities at Cognito
+         *     (`unprocessed` lists those Cognito could not delete) and erases keywarden's records of
+         *     the user (identity records, linked guests, the user's index, per-identity rate-limit
+         *     counters, a name kept from a first sign-in). A suspension stays. Audit records in the
+         *     logs are not erased.
+         */
+        delete: operations["adminDeleteIdentity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{user}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge the user's identity into another user's (MergeDeveloperIdentities).
+         * @description The other user's identity survives with both logins; keywarden resolves this user to it and purges their cached credentials.
+         */
+        post: operations["adminMergeUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{user}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cut a user off now, on every instance.
+         * @description Suspends the user (until `until`, or until lifted), then ends every session, CLI token
+         *     and device grant, purges their cached credentials, and writes the deny policy that makes
+         *     the AWS credentials already issued to them useless (`issuedCredentials` says on which
+         *     roles). A vend already running on another instance does not answer. While suspended,
+         *     sign-ins, CLI sign-ins and vends answer 403 `user_suspended`.
+         */
+        post: operations["adminRevokeUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{user}/sessions/{session}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one session of a user (one reported stolen, say), on every instance. */
+        delete: operations["adminRevokeSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{user}/unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlink the login from its Cognito identity (UnlinkDeveloperIdentity).
+         * @description The identity keeps its other logins and its data; the login gets a new identity at its next vend. keywarden forgets the old identity for this login and purges its cached credentials.
+         */
+        post: operations["adminUnlinkUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{user}/unsuspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a user's suspension; credentials issued before the revocation stay revoked. */
+        post: operations["adminUnsuspendUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/backchannel-logout/{provider}": {
         parameters: {
             query?: never;
@@ -99,8 +242,9 @@ export interface paths {
          * Poll for the CLI token (RFC 8628 §3.4).
          * @description `authorization_pending` until the user approves; `slow_down` when polled faster than
          *     `interval` (+5 s each time); `expired_token` after `expires_in`; `access_denied` when the
-         *     user denied it; `invalid_grant` for an unknown or already redeemed device code. An
-         *     approved device code is redeemed exactly once.
+         *     user denied it; `invalid_grant` for an unknown or already redeemed device code (an
+         *     administrator's revocation withdraws approved codes). An approved device code is redeemed
+         *     exactly once. A user an administrator suspended gets a 403 `user_suspended` problem.
          */
         post: operations["deviceToken"];
         delete?: never;
@@ -380,6 +524,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portal/admin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The admin page (when admin is configured); with `user`, that user's lookup and the actions. */
+        get: operations["portalAdmin"];
+        put?: never;
+        /** Act on a user from the admin page: `revoke` (with `until`, `reason`), `unsuspend`, `end-session` (`session`), `unlink`, `merge` (`into`), `delete-identity` (`confirm=yes`). */
+        post: operations["portalAdminAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portal/assets/logo": {
         parameters: {
             query?: never;
@@ -536,6 +698,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portal/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * "Your sessions": the signed-in user's browser sessions and CLI sign-ins, from every instance.
+         * @description Each with where it came from, when it signed in and was last used, and a button that ends it. Signed out, the sign-in chooser.
+         */
+        get: operations["portalSessions"];
+        put?: never;
+        /** End one of the user's sessions (`session`) or CLI sign-ins (`cliToken`); ending this browser's session signs out. */
+        post: operations["portalEndSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/presign": {
         parameters: {
             query?: never;
@@ -598,6 +781,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A user as keywarden names them: `provider:subject` (the login provider's or bearer issuer's name, then the subject), percent-encoded in a path. */
+        AdminUser: string;
         /** @description `format=aws-container`. */
         AwsContainerCredentials: {
             AccessKeyId: string;
@@ -659,6 +844,20 @@ export interface components {
             /** @constant */
             token_type: "Bearer";
         };
+        ErasureResult: {
+            cachedCredentials: number;
+            cliTokens: number;
+            deletedIdentityIds: string[];
+            deviceGrants: number;
+            issuedCredentials: components["schemas"]["IssuedCredentialsOutcome"];
+            sessions: number;
+            /** @description Identities Cognito could not delete (DeleteIdentities' UnprocessedIdentityIds). */
+            unprocessed: {
+                errorCode: string;
+                identityId: string;
+            }[];
+            user: components["schemas"]["AdminUser"];
+        };
         GuestIdentity: {
             /** @description Send back as `X-Guest-Token` to resume this identity. Only in `token` mode; shown once, keep it secret. */
             guestToken?: string;
@@ -676,6 +875,18 @@ export interface components {
         };
         /** Format: date-time */
         IsoDateTime: string;
+        /** @description Whether the credentials already issued are now refused by AWS (the deny policy on every vended role). */
+        IssuedCredentialsOutcome: {
+            revoked: boolean;
+            roles: {
+                /** @enum {unknown} */
+                error?: "iam_access_denied" | "iam_unavailable" | "role_not_found" | "policy_too_large" | "policy_full" | "policy_busy" | "iam_error";
+                revoked: boolean;
+                role: string;
+            }[];
+            /** @enum {unknown} */
+            skipped?: "disabled" | "no_identity";
+        };
         /**
          * @description Optional: the prefix the client believes is its own. Anything but the caller's own
          *     prefix exactly is 403 `forbidden_prefix`.
@@ -808,7 +1019,7 @@ export interface components {
              * @description Stable machine-readable error code; branch on it, not on `detail`. New codes may be
              *     added, so treat an unknown one by its status. Every code keywarden answers:
              *
-             *     * 400: `invalid_request`, `malformed_body`, `request_aborted`, `https_required`,
+             *     * 400: `invalid_request`, `invalid_user`, `malformed_body`, `request_aborted`, `https_required`,
              *       `invalid_login_state`, `invalid_logout_token`, `invalid_duration`, `unknown_scope`,
              *       `sessions_unavailable`, `invalid_key` (with `reason`), `unknown_bucket`,
              *       `invalid_expires_in`, `content_type_required`, `content_type_not_allowed`,
@@ -819,8 +1030,9 @@ export interface components {
              *     * 403: `csrf_header_missing`, `csrf_token_invalid`, `guest_not_allowed`,
              *       `guests_disabled`, `role_not_allowed`, `no_role_allowed`, `scope_not_available`,
              *       `aws_access_denied`, `forbidden_prefix`, `operation_not_allowed`,
-             *       `s3_access_denied`
-             *     * 404: `not_found`, `unknown_provider`, `upload_not_found`
+             *       `s3_access_denied`, `user_suspended`, `admin_required`
+             *     * 404: `not_found`, `unknown_provider`, `upload_not_found`, `unknown_session`,
+             *       `unknown_identity`
              *     * 409: `already_signed_in`
              *     * 413: `payload_too_large`
              *     * 415: `unsupported_media_type`
@@ -852,6 +1064,23 @@ export interface components {
             /** @enum {unknown} */
             status: "ready" | "not_ready";
         };
+        RevocationResult: {
+            cachedCredentials: number;
+            cliTokens: number;
+            deviceGrants: number;
+            identityIds: string[];
+            issuedCredentials: components["schemas"]["IssuedCredentialsOutcome"];
+            revokedBefore: components["schemas"]["IsoDateTime"];
+            sessions: number;
+            suspendedUntil: components["schemas"]["IsoDateTime"] | null;
+            user: components["schemas"]["AdminUser"];
+        };
+        RevokeRequest: {
+            /** @description Why (a ticket number, say): kept in the suspension and the audit trail. */
+            reason?: string;
+            /** @description When the suspension ends by itself (in the future, within ten years); absent, until lifted. */
+            until?: components["schemas"]["IsoDateTime"];
+        };
         /** @description Who the caller is, however they authenticated. */
         Session: {
             /** @description Role names this caller may ask for in `/credentials`. */
@@ -870,8 +1099,72 @@ export interface components {
             provider: string;
             subject: string;
         };
+        Suspension: {
+            liftedAt?: components["schemas"]["IsoDateTime"];
+            reason?: string;
+            /** @description Credentials issued before this were revoked (and stay revoked after the suspension ends). */
+            revokedBefore: components["schemas"]["IsoDateTime"];
+            /** @description Sign-ins and vends are refused (`user_suspended`). */
+            suspended: boolean;
+            /** @description When the suspension ends by itself; null until lifted. */
+            until: components["schemas"]["IsoDateTime"] | null;
+        };
+        /** @description What keywarden holds for a user, read from the shared store (any instance) and from Cognito. Never a secret. */
+        UserLookup: {
+            /** @description Cached credential entries (role, scope, expiry); never the secrets. */
+            cachedCredentials: {
+                expiresAt: components["schemas"]["IsoDateTime"];
+                role: string;
+                scope?: string;
+            }[];
+            cliTokens: {
+                clientId: string;
+                expiresAt: components["schemas"]["IsoDateTime"];
+                id: string;
+                issuedAt: components["schemas"]["IsoDateTime"];
+                requestedFrom?: string;
+                userAgent?: string;
+            }[];
+            /** @description What LookupDeveloperIdentity answers; null when Cognito knows no identity for the login; absent when Cognito was not asked (vending not configured) or could not answer. */
+            cognito?: {
+                identityId: string;
+                logins: string[];
+            } | null;
+            /** @description Device sign-ins approved and not yet redeemed by the CLI. */
+            deviceGrants: {
+                expiresAt: components["schemas"]["IsoDateTime"];
+            }[];
+            /** @description Guest identities linked to this login. */
+            guestIdentities: string[];
+            /** @description Every Cognito identity id keywarden knows for this login. */
+            identityIds: string[];
+            provider: string;
+            sessions: {
+                createdAt: components["schemas"]["IsoDateTime"];
+                expiresAt: components["schemas"]["IsoDateTime"];
+                /** @description A handle for `DELETE /admin/users/{user}/sessions/{session}` (not the session id). */
+                id: string;
+                /** @description The last renewal: within min(60 s, idle timeout / 10) of the last request. */
+                lastSeenAt: components["schemas"]["IsoDateTime"];
+                provider: string;
+                sourceIp?: string;
+                userAgent?: string;
+            }[];
+            subject: string;
+            suspension: components["schemas"]["Suspension"] | null;
+            user: components["schemas"]["AdminUser"];
+        };
     };
     responses: {
+        /** @description `unknown_session`: the user has no such session; `unknown_identity`: Cognito has no identity for the user (or the other user of a merge). */
+        AdminNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /**
          * @description The request is not valid. Any route past authentication: `invalid_request` for a malformed
          *     `Authorization: Bearer` header (with an RFC 6750 challenge, `error="invalid_request"`).
@@ -897,7 +1190,7 @@ export interface components {
                 "application/json": components["schemas"]["Credentials"] | components["schemas"]["AwsContainerCredentials"] | components["schemas"]["CredentialProcessCredentials"];
             };
         };
-        /** @description Not allowed. `csrf_header_missing`: a request authenticated by the session cookie without `X-CSRF: 1`; other codes (`guest_not_allowed`, `role_not_allowed`, ...) are in the operation's description and under `Problem.code`. */
+        /** @description Not allowed. `csrf_header_missing`: a request authenticated by the session cookie without `X-CSRF: 1`; `user_suspended`: an administrator suspended this user; other codes (`guest_not_allowed`, `role_not_allowed`, `admin_required`, ...) are in the operation's description and under `Problem.code`. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1107,6 +1400,245 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    adminLookupUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user: components["schemas"]["AdminUser"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user (an unknown user has empty lists). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserLookup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminDeleteIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user: components["schemas"]["AdminUser"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminMergeUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user: components["schemas"]["AdminUser"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    into: components["schemas"]["AdminUser"];
+                };
+            };
+        };
+        responses: {
+            /** @description Merged. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The surviving identity. */
+                        identityId: string;
+                        into: components["schemas"]["AdminUser"];
+                        user: components["schemas"]["AdminUser"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AdminNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["VendingNotConfigured"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminRevokeUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user: components["schemas"]["AdminUser"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description What was ended and revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevocationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminRevokeSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's `id` from the lookup. */
+                session: string;
+                user: components["schemas"]["AdminUser"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AdminNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminUnlinkUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user: components["schemas"]["AdminUser"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Unlinked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The identity the login left. */
+                        identityId: string;
+                        user: components["schemas"]["AdminUser"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AdminNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["VendingNotConfigured"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminUnsuspendUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user: components["schemas"]["AdminUser"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Lifted (or there was nothing to lift). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["AdminUser"];
+                        wasSuspended: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     oidcBackChannelLogout: {
         parameters: {
             query?: never;
@@ -1295,6 +1827,7 @@ export interface operations {
             };
             400: components["responses"]["OAuthError"];
             401: components["responses"]["OAuthError"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1486,6 +2019,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1704,6 +2238,61 @@ export interface operations {
             400: components["responses"]["PortalErrorPage"];
             401: components["responses"]["PortalErrorPage"];
             429: components["responses"]["PortalRetryLater"];
+            503: components["responses"]["PortalRetryLater"];
+        };
+    };
+    portalAdmin: {
+        parameters: {
+            query?: {
+                user?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["HtmlPage"];
+            400: components["responses"]["PortalErrorPage"];
+            401: components["responses"]["PortalErrorPage"];
+            403: components["responses"]["PortalErrorPage"];
+            429: components["responses"]["PortalRetryLater"];
+            503: components["responses"]["PortalRetryLater"];
+        };
+    };
+    portalAdminAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PortalForm"] & {
+                    /** @enum {unknown} */
+                    action: "revoke" | "unsuspend" | "end-session" | "unlink" | "merge" | "delete-identity";
+                    /** @constant */
+                    confirm?: "yes";
+                    into?: string;
+                    reason?: string;
+                    session?: string;
+                    until?: string;
+                    user: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["HtmlPage"];
+            400: components["responses"]["PortalErrorPage"];
+            401: components["responses"]["PortalErrorPage"];
+            403: components["responses"]["PortalErrorPage"];
+            404: components["responses"]["PortalErrorPage"];
+            413: components["responses"]["PortalErrorPage"];
+            415: components["responses"]["PortalErrorPage"];
+            429: components["responses"]["PortalRetryLater"];
+            500: components["responses"]["PortalErrorPage"];
+            501: components["responses"]["PortalErrorPage"];
             503: components["responses"]["PortalRetryLater"];
         };
     };
@@ -1933,6 +2522,48 @@ export interface operations {
         requestBody: {
             content: {
                 "application/x-www-form-urlencoded": components["schemas"]["PortalForm"];
+            };
+        };
+        responses: {
+            200: components["responses"]["HtmlPage"];
+            400: components["responses"]["PortalErrorPage"];
+            401: components["responses"]["PortalErrorPage"];
+            403: components["responses"]["PortalErrorPage"];
+            413: components["responses"]["PortalErrorPage"];
+            415: components["responses"]["PortalErrorPage"];
+            429: components["responses"]["PortalRetryLater"];
+            503: components["responses"]["PortalRetryLater"];
+        };
+    };
+    portalSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["HtmlPage"];
+            400: components["responses"]["PortalErrorPage"];
+            401: components["responses"]["PortalErrorPage"];
+            429: components["responses"]["PortalRetryLater"];
+            503: components["responses"]["PortalRetryLater"];
+        };
+    };
+    portalEndSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PortalForm"] & {
+                    cliToken?: string;
+                    session?: string;
+                };
             };
         };
         responses: {

@@ -149,6 +149,7 @@ export function createBearerAuthenticator(deps: {
         }
         req.scope.principal = verified.principal;
         req.scope.authMethod = 'bearer';
+        req.scope.bearerIssuer = verified.issuerName;
         if (verified.expiresAt) req.scope.authExpiresAt = verified.expiresAt;
         return true;
       } catch (error) {

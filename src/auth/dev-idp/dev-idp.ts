@@ -7,6 +7,13 @@ import type { Config } from '../../config/schema.ts';
 
 export { DEV_IDP_PATH };
 
+/**
+ * The one development user who is an administrator: config/development.yaml's `admin.groups`
+ * names this group, and only the user `admin` carries it.
+ */
+export const DEV_ADMIN_USER = 'admin';
+export const DEV_ADMIN_GROUP = 'keywarden-admins';
+
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
@@ -18,7 +25,8 @@ function loginPage(uid: string, clientId: string): string {
 <body style="font-family: sans-serif; max-width: 28rem; margin: 4rem auto">
 <h1>Development sign-in</h1>
 <p>This identity provider is for local development only and accepts <strong>any</strong> username.
-Signing in to <code>${escapeHtml(clientId)}</code>.</p>
+Signing in to <code>${escapeHtml(clientId)}</code>. The user <code>${DEV_ADMIN_USER}</code> is an
+administrator (group <code>${DEV_ADMIN_GROUP}</code>); every other user is not.</p>
 <form method="post" action="${escapeHtml(action)}">
 <label>Username <input name="login" autofocus required pattern="[A-Za-z0-9._@\\-]{1,64}"></label>
 <button type="submit">Sign in</button>
@@ -99,7 +107,7 @@ export function createDevIdp(deps: { config: Readonly<Config>; logger: Logger })
         name: sub,
         email: `${sub}@dev.keywarden.invalid`,
         email_verified: true,
-        groups: ['developers'],
+        groups: sub === DEV_ADMIN_USER ? ['developers', DEV_ADMIN_GROUP] : ['developers'],
       }),
     }),
     // Consent is implied: the development user has nothing to protect.

@@ -1,4 +1,5 @@
 import type { DeviceConfig } from '../../config/portal-schema.ts';
+import { UserIndex, type UserRef } from '../../identity/user-index.ts';
 import type { StateStore } from '../../store/types.ts';
 import type { Principal } from '../principal.ts';
 import { newSecretToken, secretDigest } from '../secret-token.ts';
@@ -56,6 +57,11 @@ const slowKey = (deviceDigest: string) => `device:slow:${deviceDigest}`;
 /** Device codes are base64url of 32 bytes; anything else is not one of ours. */
 const DEVICE_CODE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
+const ownerOf = (principal: Principal): UserRef => ({
+  provider: principal.provider,
+  subject: principal.subject,
+});
+
 function parseRecord(raw: string | null): DeviceRecord | undefined {
   if (raw === null) return undefined;
   return JSON.parse(raw) as DeviceRecord;
@@ -64,10 +70,12 @@ function parseRecord(raw: string | null): DeviceRecord | undefined {
 export class DeviceAuthorizations {
   readonly #store: StateStore;
   readonly #config: Readonly<DeviceConfig>;
+  readonly #index: UserIndex;
 
   constructor(store: StateStore, config: Readonly<DeviceConfig>) {
     this.#store = store;
     this.#config = config;
+    this.#index = new UserIndex(store);
   }
 
   async start(request: {
@@ -140,7 +148,19 @@ export class DeviceAuthorizations {
       : { ...record, status: 'denied' };
     const ttlMs = (await this.#store.ttlMs(key)) ?? LATE_POLL_GRACE_MS;
     await this.#store.set(key, JSON.stringify(decided), { ttlMs: Math.max(ttlMs, 1) });
+    // An approval not yet redeemed is a grant the user holds: indexed, so revoking the user ends it.
+    if (decision.approve) {
+      await this.#index.add(ownerOf(decision.principal), 'deviceGrants', deviceDigest, Date.now() + ttlMs);
+    }
     return decided;
+  }
+
+  /** Withdraws every approved, not yet redeemed device request of a user; answers how many there were. */
+  async revokeGrantsOf(user: UserRef): Promise<number> {
+    const digests = await this.#index.members(user, 'deviceGrants');
+    const deleted = digests.length > 0 ? await this.#store.delete(...digests.map(recordKey)) : 0;
+    await this.#index.clear(user, ['deviceGrants']);
+    return deleted;
   }
 
   /** One poll of the token endpoint (§3.4/3.5). An approved request is redeemed exactly once. */
@@ -162,11 +182,14 @@ export class DeviceAuthorizations {
       const taken = parseRecord(await this.#store.take(key));
       // Another poll redeemed it a moment ago: this one gets nothing.
       if (taken?.status !== 'approved' || !taken.principal) return { status: 'invalid' };
-      await this.#store.delete(
-        userKey(taken.userCode.replace('-', '')),
-        pollKey(deviceDigest),
-        slowKey(deviceDigest),
-      );
+      await Promise.all([
+        this.#store.delete(
+          userKey(taken.userCode.replace('-', '')),
+          pollKey(deviceDigest),
+          slowKey(deviceDigest),
+        ),
+        this.#index.remove(ownerOf(taken.principal), 'deviceGrants', [deviceDigest]),
+      ]);
       return { status: 'approved', record: taken };
     }
     const slowDowns = Number((await this.#store.get(slowKey(deviceDigest))) ?? 0);

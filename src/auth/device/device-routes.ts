@@ -2,6 +2,7 @@ import express, { type Request, type Response, Router } from 'express';
 import type { Config } from '../../config/schema.ts';
 import type { RateLimits } from '../../http/middleware/rate-limit.ts';
 import type { AuditLog } from '../../observability/audit.ts';
+import type { SignInAdmission } from '../session/session-middleware.ts';
 import type { CliTokens } from './cli-tokens.ts';
 import type { DeviceAuthorizations } from './device-authorizations.ts';
 
@@ -42,6 +43,8 @@ export function deviceRoutes(deps: {
   tokens: CliTokens;
   rateLimit: RateLimits;
   audit: AuditLog;
+  /** As for a browser sign-in (an admin's suspension): asked once the token is stored; refused, it is revoked. */
+  admission?: SignInAdmission | undefined;
 }): Router {
   const { config, authorizations, tokens, audit } = deps;
   const device = config.portal.device;
@@ -115,7 +118,20 @@ export function deviceRoutes(deps: {
         return;
       case 'approved': {
         const principal = result.record.principal!;
-        const { token, record } = await tokens.issue(principal, clientId);
+        const { token, record } = await tokens.issue(principal, clientId, {
+          requestedFrom: result.record.requestedFrom,
+          userAgent: result.record.userAgent,
+        });
+        if (deps.admission) {
+          // Asked after the token is stored and indexed: a revocation landing meanwhile either
+          // is seen here or finds the token in the user's index.
+          try {
+            await deps.admission(req, principal);
+          } catch (error) {
+            await tokens.revoke(token).catch(() => undefined);
+            throw error;
+          }
+        }
         audit.record('cli_token.issued', {
           outcome: 'success',
           requestId: req.scope.requestId,

@@ -74,4 +74,9 @@ export class FirstSignInProfiles {
     await this.#store.set(key, raw, { ttlMs: RETENTION_MS });
     return name;
   }
+
+  /** Erases the kept name (an erasure request). Answers whether there was one. */
+  async forget(provider: string, subject: string): Promise<boolean> {
+    return (await this.#store.delete(this.#key(provider, subject))) > 0;
+  }
 }

@@ -4,6 +4,7 @@ import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.ts';
 import { type StateStore, StoreUnavailableError } from '../../store/types.ts';
+import type { Principal } from '../principal.ts';
 import { newSecretToken } from '../secret-token.ts';
 import type { SessionData } from './session-data.ts';
 
@@ -17,7 +18,15 @@ export interface SessionContext {
   readonly cookieName: string;
   readonly cookieOptions: CookieOptions;
   readonly logger: Logger;
+  /**
+   * Asked after a sign-in's session is stored (establishSession): throws to refuse it (an
+   * admin's suspension), and the new session is deleted again. Unset, every sign-in stands.
+   */
+  readonly admission?: SignInAdmission | undefined;
 }
+
+/** See `SessionContext.admission`. */
+export type SignInAdmission = (req: Request, principal: Principal) => Promise<void>;
 
 const CONTEXT = Symbol('keywarden.sessionContext');
 const STATE = Symbol('keywarden.sessionState');
@@ -46,6 +55,24 @@ export function effectiveCookieName(config: Config['session']): string {
 interface StoredCookie {
   originalMaxAge: number;
   expires: string;
+}
+
+/**
+ * When a stored session was last renewed (its "last seen": the middleware renews a used
+ * session at most every `min(60 s, idleTimeout / 10)`, so this trails the last request by at
+ * most that much) and when it expires unless used again. Undefined for a record that is not a
+ * session's.
+ */
+export function storedSessionTimes(raw: string): { renewedAt: number; expiresAt: number } | undefined {
+  try {
+    const cookie = (JSON.parse(raw) as { cookie?: Partial<StoredCookie> }).cookie;
+    const expiresAt = cookie?.expires === undefined ? Number.NaN : new Date(cookie.expires).getTime();
+    const lifetime = cookie?.originalMaxAge;
+    if (!Number.isFinite(expiresAt) || typeof lifetime !== 'number') return undefined;
+    return { renewedAt: expiresAt - lifetime, expiresAt };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The session's cookie lifetime: when the record (and the browser's cookie) expire. */
@@ -246,6 +273,7 @@ export function createSessionMiddleware(deps: {
   config: Readonly<Config>;
   store: StateStore;
   logger: Logger;
+  admission?: SignInAdmission | undefined;
 }): RequestHandler {
   const { config, store, logger } = deps;
   const sessionConfig = config.session;
@@ -271,7 +299,14 @@ export function createSessionMiddleware(deps: {
     sameSite: sessionConfig.sameSite,
     path: '/',
   };
-  const context: SessionContext = { store, config: sessionConfig, cookieName, cookieOptions, logger };
+  const context: SessionContext = {
+    store,
+    config: sessionConfig,
+    cookieName,
+    cookieOptions,
+    logger,
+    admission: deps.admission,
+  };
   const idleMs = sessionConfig.idleTimeoutMs;
   const renewAfterMs = Math.min(60_000, idleMs / 10);
 

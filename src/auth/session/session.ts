@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { Authenticator } from '../../http/middleware/authenticate.ts';
+import { UserIndex } from '../../identity/user-index.ts';
 import type { StateStore } from '../../store/types.ts';
 import type { Principal } from '../principal.ts';
 import { SESSION_KEY_PREFIX, sessionContextOf } from './session-middleware.ts';
@@ -33,6 +34,9 @@ export interface SessionRecord {
   guestIdentityId?: string;
   /** The Cognito identity id once known. */
   identityId?: string;
+  /** Where the sign-in came from, for the user's "Your sessions" page and the admin's lookup. */
+  sourceIp?: string;
+  userAgent?: string;
 }
 
 declare module './session-data.ts' {
@@ -45,7 +49,12 @@ export type NewSessionRecord = Omit<SessionRecord, 'absoluteExpiresAt' | 'authTi
 
 const INDEX_PREFIX = 'sessidx:';
 const sidIndexKey = (provider: string, sid: string) => `${INDEX_PREFIX}sid:${provider}:${sid}`;
-const subjectIndexKey = (provider: string, subject: string) => `${INDEX_PREFIX}sub:${provider}:${subject}`;
+/** The user a session is indexed under (the user index's `sessions`). */
+const userOf = (record: Pick<SessionRecord, 'provider' | 'principal'>) => ({
+  provider: record.provider,
+  subject: record.principal.subject,
+});
+const USER_AGENT_MAX = 200;
 
 function promisify(run: (done: (error?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => run((error) => (error ? reject(error) : resolve())));
@@ -68,14 +77,20 @@ export function currentSession(req: Request): SessionRecord | undefined {
 /**
  * Signs the browser in: a new session id (the pre-login record is deleted from the store, so
  * a planted id is worthless), the record stored and saved, and the id indexed by OIDC `sid`
- * and by provider + subject so that back-channel logout and SAML SLO can find it from any
- * instance. A guest identity held by the pre-login guest session is carried over.
+ * and in the user's index (src/identity/user-index.ts) so that back-channel logout, SAML SLO,
+ * the user's "Your sessions" page and the admin's revocation can find it from any instance. A
+ * user past the index's cap loses their oldest session. A guest identity held by the pre-login
+ * guest session is carried over. Then the sign-in is put to the admission check (an admin's
+ * suspension): asked after the session is stored and indexed, so a revocation landing at the
+ * same moment either is seen here or finds this session in the index.
  */
 export async function establishSession(req: Request, record: NewSessionRecord): Promise<void> {
   const context = sessionContextOf(req);
   const previous = req.session.auth;
   const carriedGuest =
     record.guestIdentityId ?? (previous?.principal.kind === 'guest' ? previous.guestIdentityId : undefined);
+  const userAgent = req.get('user-agent');
+  const index = new UserIndex(context.store);
   try {
     await promisify((done) => req.session.regenerate(done));
     const now = Date.now();
@@ -84,16 +99,32 @@ export async function establishSession(req: Request, record: NewSessionRecord): 
       authTime: record.authTime ?? now,
       absoluteExpiresAt: now + context.config.absoluteTimeoutMs,
       ...(carriedGuest ? { guestIdentityId: carriedGuest } : {}),
+      ...(req.scope.sourceIp ? { sourceIp: req.scope.sourceIp } : {}),
+      ...(userAgent ? { userAgent: userAgent.slice(0, USER_AGENT_MAX) } : {}),
     };
     req.session.auth = full;
     req.session.cookie.maxAge = Math.min(context.config.idleTimeoutMs, context.config.absoluteTimeoutMs);
     await promisify((done) => req.session.save(done));
-    const ttlMs = context.config.absoluteTimeoutMs;
+    const id = req.session.id;
     const sid = full.idp?.sid;
-    await Promise.all([
-      context.store.addToSet(subjectIndexKey(full.provider, full.principal.subject), [req.session.id], ttlMs),
-      sid ? context.store.addToSet(sidIndexKey(full.provider, sid), [req.session.id], ttlMs) : undefined,
+    const [evicted] = await Promise.all([
+      index.add(userOf(full), 'sessions', id, full.absoluteExpiresAt),
+      sid
+        ? context.store.addToSet(sidIndexKey(full.provider, sid), [id], context.config.absoluteTimeoutMs)
+        : undefined,
     ]);
+    if (evicted.length > 0) await context.store.delete(...evicted.map((old) => SESSION_KEY_PREFIX + old));
+    if (context.admission && full.principal.kind === 'user') {
+      try {
+        await context.admission(req, full.principal);
+      } catch (error) {
+        await Promise.all([
+          context.store.delete(SESSION_KEY_PREFIX + id),
+          index.remove(userOf(full), 'sessions', [id]),
+        ]).catch(() => undefined);
+        throw error;
+      }
+    }
   } catch (error) {
     dropSession(req);
     throw error;
@@ -114,7 +145,7 @@ export async function endSession(req: Request): Promise<void> {
     // Index entries are only hints (revocation tolerates ids whose record is gone); best effort.
     const sid = record.idp?.sid;
     await Promise.all([
-      context.store.removeFromSet(subjectIndexKey(record.provider, record.principal.subject), [id]),
+      new UserIndex(context.store).remove(userOf(record), 'sessions', [id]),
       sid ? context.store.removeFromSet(sidIndexKey(record.provider, sid), [id]) : undefined,
     ]).catch(() => undefined);
   }
@@ -122,20 +153,22 @@ export async function endSession(req: Request): Promise<void> {
 
 /**
  * Deletes every session of a provider's `sid` and/or `subject`, whichever instance created
- * it (the index and the records live in the shared store). Answers how many records existed.
+ * it (the indexes and the records live in the shared store). Answers how many records existed.
  */
 export async function revokeSessions(
   store: StateStore,
   match: { provider: string; subject?: string; sid?: string },
 ): Promise<number> {
-  const indexKeys = [
-    ...(match.sid ? [sidIndexKey(match.provider, match.sid)] : []),
-    ...(match.subject ? [subjectIndexKey(match.provider, match.subject)] : []),
-  ];
-  if (indexKeys.length === 0) return 0;
-  const ids = new Set((await Promise.all(indexKeys.map((key) => store.setMembers(key)))).flat());
+  const index = new UserIndex(store);
+  const user = match.subject !== undefined ? { provider: match.provider, subject: match.subject } : undefined;
+  const [bySid, bySubject] = await Promise.all([
+    match.sid ? store.setMembers(sidIndexKey(match.provider, match.sid)) : [],
+    user ? index.members(user, 'sessions') : [],
+  ]);
+  const ids = new Set([...bySid, ...bySubject]);
+  if (ids.size === 0 && !user && !match.sid) return 0;
   const deleted = ids.size > 0 ? await store.delete(...[...ids].map((id) => SESSION_KEY_PREFIX + id)) : 0;
-  if (match.subject) await store.delete(subjectIndexKey(match.provider, match.subject));
+  if (user) await index.clear(user, ['sessions']);
   if (match.sid) await store.removeFromSet(sidIndexKey(match.provider, match.sid), [...ids]);
   return deleted;
 }

@@ -40,7 +40,7 @@ export function authenticate(
     if (!chosen) return next();
     try {
       if (!chosen.lookupOnly) await admitted(req);
-      await chosen.authenticate(req);
+      if (await chosen.authenticate(req)) req.scope.authenticatedBy = chosen.name;
       next();
     } catch (error) {
       admitted(req).then(() => next(error), next);
@@ -67,6 +67,18 @@ export function requireAuth(options: { allowGuests?: boolean } = {}): RequestHan
       return next(new ForbiddenError('Guests cannot use this resource.', 'guest_not_allowed'));
     }
     next();
+  };
+}
+
+/**
+ * Waits for `req.scope.screening` (an admin's suspension, checked since authentication), for
+ * routes without a rate limit of their own; the rate limiter awaits it with its count.
+ */
+export function awaitScreening(): RequestHandler {
+  return (req, _res, next) => {
+    const screening = req.scope.screening;
+    if (!screening) return next();
+    screening.then(() => next(), next);
   };
 }
 

@@ -62,6 +62,13 @@ function setHeaders(res: Response, standing: PolicyStanding): void {
   res.setHeader('RateLimit', `"${policy.name}";r=${standing.remaining};t=${standing.resetSeconds}`);
 }
 
+/** The store keys of one caller's per-identity counters (erased with the rest of a user's data). */
+export function identityCounterKeys(config: Readonly<Config>, developerUserId: string): string[] {
+  return Object.entries(config.rateLimit.groups)
+    .filter(([, group]) => group.perIdentity)
+    .map(([name]) => `rl:${name}:id:${developerUserId}`);
+}
+
 export function createRateLimits(deps: {
   config: Readonly<Config>;
   store: StateStore;
@@ -145,8 +152,11 @@ export function createRateLimits(deps: {
   const limit = ((name: string): RequestHandler => {
     const limits = limitsOf(name);
     return (req, res, next) => {
-      if (!enabled) return next();
-      count(req, res, name, checksFor(req, limits, true)).then(() => next(), next);
+      // A screening started at authentication (an admin's suspension) travels with the count.
+      const screening = req.scope.screening;
+      if (!enabled) return screening ? screening.then(() => next(), next) : next();
+      const counted = count(req, res, name, checksFor(req, limits, true));
+      (screening ? Promise.all([counted, screening]) : counted).then(() => next(), next);
     };
   }) as RateLimits;
 

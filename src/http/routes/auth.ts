@@ -7,7 +7,7 @@ import { signOut } from '../../auth/sign-out.ts';
 import type { Config } from '../../config/schema.ts';
 import type { AuditLog } from '../../observability/audit.ts';
 import { BadRequestError, ForbiddenError, NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
-import { CSRF_HEADER, requireAuth } from '../middleware/authenticate.ts';
+import { awaitScreening, CSRF_HEADER, requireAuth } from '../middleware/authenticate.ts';
 import type { RateLimits } from '../middleware/rate-limit.ts';
 
 export interface AuthRoutesDeps {
@@ -91,7 +91,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
     });
   };
-  router.get('/session', requireAuth({ allowGuests: true }), whoAmI);
+  router.get('/session', requireAuth({ allowGuests: true }), awaitScreening(), whoAmI);
 
   return router;
 }

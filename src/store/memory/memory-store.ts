@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Lock, SetOptions, StateStore, WindowCount } from '../types.ts';
+import type { IndexEntry, Lock, SetOptions, StateStore, WindowCount } from '../types.ts';
 
 interface Entry {
-  value: string | Set<string>;
+  /** A string, a set (`addToSet`) or an index: member → when it lapses (`addToIndex`). */
+  value: string | Set<string> | Map<string, number>;
   expiresAt: number | null;
 }
 
@@ -114,6 +115,43 @@ export class MemoryStore implements StateStore {
   async removeFromSet(key: string, members: readonly string[]): Promise<void> {
     const value = this.#live(key)?.value;
     if (!(value instanceof Set)) return;
+    for (const member of members) value.delete(member);
+    if (value.size === 0) this.#entries.delete(key);
+  }
+
+  async addToIndex(key: string, member: string, expiresAt: number, cap: number): Promise<string[]> {
+    const now = this.#now();
+    const entry = this.#live(key);
+    const index = entry?.value instanceof Map ? entry.value : new Map<string, number>();
+    for (const [existing, lapses] of index) if (lapses <= now) index.delete(existing);
+    index.set(member, expiresAt);
+    const evicted: string[] = [];
+    if (index.size > cap) {
+      const soonest = [...index].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0));
+      for (const [evict] of soonest.slice(0, index.size - cap)) {
+        index.delete(evict);
+        evicted.push(evict);
+      }
+    }
+    const longest = Math.max(...index.values());
+    if (longest <= now) this.#entries.delete(key);
+    else this.#entries.set(key, { value: index, expiresAt: longest });
+    return evicted;
+  }
+
+  async indexEntries(key: string): Promise<IndexEntry[]> {
+    const value = this.#live(key)?.value;
+    if (!(value instanceof Map)) return [];
+    const now = this.#now();
+    return [...value]
+      .filter(([, expiresAt]) => expiresAt > now)
+      .sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0))
+      .map(([member, expiresAt]) => ({ member, expiresAt }));
+  }
+
+  async removeFromIndex(key: string, members: readonly string[]): Promise<void> {
+    const value = this.#live(key)?.value;
+    if (!(value instanceof Map)) return;
     for (const member of members) value.delete(member);
     if (value.size === 0) this.#entries.delete(key);
   }

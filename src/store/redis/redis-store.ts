@@ -3,7 +3,7 @@ import { createClient, createCluster, createSentinel } from '@redis/client';
 import type { RedisConfig } from '../../config/schema.ts';
 import { boundedStoreCall } from '../bounded-call.ts';
 import { DeadlineWatch } from '../deadline-watch.ts';
-import type { Lock, SetOptions, StateStore, WindowCount } from '../types.ts';
+import type { IndexEntry, Lock, SetOptions, StateStore, WindowCount } from '../types.ts';
 import { StoreUnavailableError } from '../types.ts';
 
 /**
@@ -20,6 +20,13 @@ interface RedisCommands {
   sMembers(key: string): Promise<string[]>;
   sRem(key: string, members: string[]): Promise<number>;
   pExpire(key: string, ms: number): Promise<number>;
+  zRangeWithScores(
+    key: string,
+    min: number | string,
+    max: number | string,
+    options?: { BY: 'SCORE' },
+  ): Promise<Array<{ value: string; score: number }>>;
+  zRem(key: string, members: string[]): Promise<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   connect(): Promise<unknown>;
@@ -60,6 +67,20 @@ return out`);
 const ADD_TO_SET = script(
   `redis.call('SADD', KEYS[1], unpack(ARGV, 2)) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1`,
 );
+
+// One bounded-index add: drop lapsed members, add this one, trim to the cap (answering the
+// members trimmed, soonest-lapsing first), and let the key live as long as its last member.
+const ADD_TO_INDEX = script(`redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+local evicted = {}
+if over > 0 then
+  evicted = redis.call('ZRANGE', KEYS[1], 0, over - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)
+end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+return evicted`);
 
 export interface RedisStoreOptions {
   onError?: (error: Error) => void;
@@ -254,6 +275,28 @@ export class RedisStore implements StateStore {
   async removeFromSet(key: string, members: readonly string[]): Promise<void> {
     if (members.length === 0) return;
     await this.#run('SREM', (client) => client.sRem(this.#key(key), [...members]));
+  }
+
+  async addToIndex(key: string, member: string, expiresAt: number, cap: number): Promise<string[]> {
+    const reply = await this.#script(
+      'index add',
+      ADD_TO_INDEX,
+      [this.#key(key)],
+      [String(Date.now()), String(Math.ceil(expiresAt)), member, String(Math.max(1, Math.floor(cap)))],
+    );
+    return (reply as string[]).map(String);
+  }
+
+  async indexEntries(key: string): Promise<IndexEntry[]> {
+    const reply = await this.#run('ZRANGE', (client) =>
+      client.zRangeWithScores(this.#key(key), `(${Date.now()}`, '+inf', { BY: 'SCORE' }),
+    );
+    return reply.map(({ value, score }) => ({ member: String(value), expiresAt: Number(score) }));
+  }
+
+  async removeFromIndex(key: string, members: readonly string[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.#run('ZREM', (client) => client.zRem(this.#key(key), [...members]));
   }
 
   async tryLock(key: string, ttlMs: number): Promise<Lock | null> {

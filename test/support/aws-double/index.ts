@@ -17,6 +17,7 @@ import { MemoryObjectStore, type StoredObject } from '../../../src/local-aws/obj
 import {
   ACCOUNT_ID,
   AwsError,
+  type IdentityRecord,
   type MultipartUpload,
   type RoleSettings,
   type VendedCredentials,
@@ -77,6 +78,15 @@ export interface AwsDouble {
   failNext(operation: string, error: FaultKind, count?: number): void;
   /** artificial delay on every response */
   setLatency(ms: number): void;
+  /**
+   * Holds the next call of `operation` once it has arrived (and been recorded) until the test
+   * releases it: `arrived` resolves when it is held, `release()` lets it be served.
+   */
+  hold(operation: string): { arrived: Promise<void>; release(): void };
+  /** Cognito's identities, by identity id (with their developer logins). */
+  identities: Map<string, IdentityRecord>;
+  /** Each role's inline policies written through IAM PutRolePolicy: role ARN → policy name → document. */
+  rolePolicies: Map<string, Map<string, string>>;
   /** key `${bucket}/${key}` */
   objects: Map<string, StoredObject>;
   /** multipart uploads in progress (created, neither completed nor aborted), by upload id */
@@ -105,7 +115,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 function faultError(service: AwsService, kind: Exclude<FaultKind, 'timeout' | 'lostAnswer'>): AwsError {
   if (kind === 'throttle') {
     if (service === 'cognito') return new AwsError(400, 'TooManyRequestsException', 'Rate exceeded');
-    if (service === 'sts') return new AwsError(400, 'Throttling', 'Rate exceeded');
+    if (service === 'sts' || service === 'iam') return new AwsError(400, 'Throttling', 'Rate exceeded');
     return new AwsError(503, 'SlowDown', 'Please reduce your request rate.');
   }
   if (kind === 'internal') {
@@ -113,10 +123,12 @@ function faultError(service: AwsService, kind: Exclude<FaultKind, 'timeout' | 'l
       return new AwsError(500, 'InternalErrorException', 'An internal error occurred (injected).');
     if (service === 'sts')
       return new AwsError(500, 'InternalFailure', 'An internal error occurred (injected).');
+    if (service === 'iam')
+      return new AwsError(500, 'ServiceFailure', 'An internal error occurred (injected).');
     return new AwsError(500, 'InternalError', 'We encountered an internal error. Please try again.');
   }
   if (service === 'cognito') return new AwsError(400, 'NotAuthorizedException', 'Not authorized (injected).');
-  if (service === 'sts')
+  if (service === 'sts' || service === 'iam')
     return new AwsError(403, 'AccessDenied', 'Not authorized to perform this action (injected).');
   return new AwsError(403, 'AccessDenied', 'Access Denied');
 }
@@ -136,6 +148,7 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
   let faults = new Map<string, Fault>();
   let latencyMs = 0;
   const held = new Set<() => void>();
+  const gates = new Map<string, { arrive: () => void; released: Promise<void> }>();
   /** Responses whose answer is to be lost once the operation has taken effect. */
   const answersToLose = new WeakSet<ServerResponse>();
 
@@ -175,6 +188,12 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
       recordCall: (call: AwsCall) => calls.push({ ...call, at: Date.now() }),
       // Latency, then fault injection, after the call is recorded.
       beforeOperation: async (call, res) => {
+        const gate = gates.get(call.operation);
+        if (gate) {
+          gates.delete(call.operation);
+          gate.arrive();
+          await gate.released;
+        }
         if (latencyMs > 0) await sleep(latencyMs);
         const fault = takeFault(call.operation);
         if (!fault) return;
@@ -225,6 +244,20 @@ export async function startAwsDouble(opts: AwsDoubleOptions = {}): Promise<AwsDo
     setLatency(ms) {
       latencyMs = Math.max(0, ms);
     },
+    hold(operation) {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => {
+        arrive = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      gates.set(operation, { arrive, released });
+      return { arrived, release };
+    },
+    rolePolicies: local.state.roleInlinePolicies,
+    identities: local.state.identities,
     advanceClock(ms) {
       local.state.clockOffsetMs += ms;
     },
