@@ -148,7 +148,10 @@ function storeContract(name: string, open: () => Promise<StateStore>) {
       assert.equal(first!.count, 2);
       assert.ok(first!.resetInMs <= 10_000);
       assert.equal(second!.count, 1);
-      assert.ok(second!.resetInMs > 10_000 && second!.resetInMs <= 60_000, `window left: ${second!.resetInMs}`);
+      assert.ok(
+        second!.resetInMs > 10_000 && second!.resetInMs <= 60_000,
+        `window left: ${second!.resetInMs}`,
+      );
       assert.deepEqual(await store.hitAll([]), []);
     });
 
