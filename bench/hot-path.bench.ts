@@ -123,7 +123,12 @@ async function startServer(
         { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] },
       )
     : fork(path.join(here, script), [], {
-        env: { PATH: process.env.PATH, ...env },
+        // glibc's allocator settings (MALLOC_ARENA_MAX…) pass through, to measure their effect on RSS.
+        env: {
+          PATH: process.env.PATH,
+          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MALLOC_'))),
+          ...env,
+        },
         // BENCH_PROFILE=dir: a CPU profile of keywarden, written when the run ends.
         execArgv: [
           ...(PROFILE_DIR && script.includes('keywarden')
@@ -244,14 +249,15 @@ async function main(): Promise<void> {
   };
 
   const reference = await startServer('support/reference-server.ts', { REDIS_URL: redisServer.url });
-  const keywarden = await startServer('support/keywarden-server.ts', {
+  const keywardenEnv = {
     // BENCH_OVERRIDES='{"log":{"level":"silent"}}' measures what one feature costs.
     KEYWARDEN_BENCH_OVERRIDES: JSON.stringify(
       mergeOverrides(overrides, JSON.parse(process.env.BENCH_OVERRIDES ?? '{}') as Record<string, unknown>),
     ),
     AWS_ACCESS_KEY_ID: DEFAULT_SERVICE_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: DEFAULT_SERVICE_CREDENTIALS.secretAccessKey,
-  });
+  };
+  let keywarden = await startServer('support/keywarden-server.ts', keywardenEnv);
   const pids = { reference: reference.child.pid!, keywarden: keywarden.child.pid! };
   async function shutdown(): Promise<void> {
     const exited = [reference, keywarden].map(
@@ -347,6 +353,14 @@ async function main(): Promise<void> {
     await run(target, 5);
     const saturating = (await run(target, SECONDS)).rps;
     const rate = Math.round(saturating / 2);
+    // A fresh process for the soak: what it holds after minutes at half rate, not what the
+    // saturating measurement left behind. Sessions and cached credentials are in Redis.
+    const exited = new Promise((resolve) => keywarden.child.once('exit', resolve));
+    keywarden.child.disconnect();
+    await exited;
+    keywarden = await startServer('support/keywarden-server.ts', keywardenEnv);
+    pids.keywarden = keywarden.child.pid!;
+    ports.keywarden = keywarden.port;
     const samples: Array<{ atSeconds: number; rssMb: number; p99: number; failed: number }> = [
       { atSeconds: 0, rssMb: rssMb(pids.keywarden), p99: 0, failed: 0 },
     ];
@@ -361,6 +375,13 @@ async function main(): Promise<void> {
       process.stderr.write(
         `soak ${at}/${soakSeconds} s: RSS ${samples.at(-1)!.rssMb} MB, p99 ${window.p99} ms\n`,
       );
+    }
+    if (process.env.BENCH_MEMORY_DETAIL) {
+      const memory = await new Promise<unknown>((resolve) => {
+        keywarden.child.once('message', (message) => resolve((message as { memory: unknown }).memory));
+        keywarden.child.send('memory');
+      });
+      process.stderr.write(`keywarden memory after the soak: ${JSON.stringify(memory)}\n`);
     }
     const later = samples
       .filter((sample) => sample.atSeconds >= soakSeconds / 2)

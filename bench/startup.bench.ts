@@ -63,7 +63,9 @@ async function main(): Promise<void> {
     for (let run = 0; run < STARTS; run += 1) {
       const port = await freePort();
       const started = performance.now();
-      const child = spawn(process.execPath, [entry], {
+      // BENCH_NODE_FLAGS: V8/Node flags to start with (the image's CMD passes its own).
+      const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+      const child = spawn(process.execPath, [...flags, entry], {
         env: { ...env, PORT: String(port) },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

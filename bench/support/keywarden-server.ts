@@ -30,5 +30,10 @@ process.on('message', (message) => {
   const spaces = Object.fromEntries(
     getHeapSpaceStatistics().map((space) => [space.space_name, Math.round(space.space_size / 1048576)]),
   );
-  process.send?.({ memory: { ...process.memoryUsage(), spacesMb: spaces } });
+  const before = process.memoryUsage();
+  // With --expose-gc (BENCH_NODE_FLAGS), also what is live after a full collection.
+  const collect = (globalThis as { gc?: () => void }).gc;
+  collect?.();
+  const live = collect ? { heapUsedAfterGc: process.memoryUsage().heapUsed } : {};
+  process.send?.({ memory: { ...before, ...live, spacesMb: spaces } });
 });
