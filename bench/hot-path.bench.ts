@@ -33,6 +33,7 @@ import { BrowserSession } from '../test/support/browser-session.ts';
 import { startJwksIssuer } from '../test/support/jwks-issuer.ts';
 import { loginThroughIdp, startOidcProvider } from '../test/support/oidc-provider.ts';
 import { freePort } from '../test/support/redis-server.ts';
+import { benchNodeFlags } from './support/production-flags.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -134,10 +135,8 @@ async function startServer(
           ...(PROFILE_DIR && script.includes('keywarden')
             ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]
             : []),
-          // BENCH_NODE_FLAGS='--max-semi-space-size=8' runs keywarden (not the reference) with V8 flags.
-          ...(process.env.BENCH_NODE_FLAGS && script.includes('keywarden')
-            ? process.env.BENCH_NODE_FLAGS.split(' ')
-            : []),
+          // keywarden (not the reference) runs with the image's V8 flags, or BENCH_NODE_FLAGS.
+          ...(script.includes('keywarden') ? benchNodeFlags() : []),
         ],
         // BENCH_LOG=file keeps keywarden's log lines (normally discarded) for inspection.
         stdio: [
@@ -524,7 +523,7 @@ async function main(): Promise<void> {
   });
 
   const lines = [
-    `hot path, ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, ${CORES} cores${PIN ? ' (servers pinned to core 0, load and Redis to core 1)' : ' (not pinned: one core)'}, node ${process.version}`,
+    `hot path, ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, ${CORES} cores${PIN ? ' (servers pinned to core 0, load and Redis to core 1)' : ' (not pinned: one core)'}, node ${process.version}, keywarden's node flags: ${benchNodeFlags().join(' ') || '(none)'}`,
     '',
     '| target | ratio to reference (min–max) | req/s | CPU µs/req | p50 ms | p99 ms | p99 ms at ½ rate | Redis cmds/req | failed |',
     '|---|---|---|---|---|---|---|---|---|',

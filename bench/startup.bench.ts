@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startRedis } from '../test/support/redis-server.ts';
+import { benchNodeFlags } from './support/production-flags.ts';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 7);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
@@ -63,8 +64,8 @@ async function main(): Promise<void> {
     for (let run = 0; run < STARTS; run += 1) {
       const port = await freePort();
       const started = performance.now();
-      // BENCH_NODE_FLAGS: V8/Node flags to start with (the image's CMD passes its own).
-      const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+      // As the image starts it: with the Dockerfile CMD's flags (or BENCH_NODE_FLAGS).
+      const flags = benchNodeFlags();
       const child = spawn(process.execPath, [...flags, entry], {
         env: { ...env, PORT: String(port) },
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   const readies = warm.map((run) => run.readyMs);
   console.log(
     [
-      `start-up of dist/main.js (production config, Redis), ${STARTS} starts, node ${process.version}`,
+      `start-up of dist/main.js (production config, Redis), ${STARTS} starts, node ${process.version} ${benchNodeFlags().join(' ')}`,
       '',
       '| measure | value |',
       '|---|---|',

@@ -416,7 +416,16 @@ describe('Dockerfile', () => {
     assert.match(users.at(-1)!, /^USER (node|1000)(:1000|:node)?$/);
     const cmd = instr(final, 'CMD').at(-1);
     assert.ok(cmd, 'CMD in final stage');
-    assert.deepEqual(JSON.parse(cmd.slice(4)), ['node', 'dist/main.js']);
+    const argv = JSON.parse(cmd.slice(4)) as string[];
+    assert.equal(argv[0], 'node');
+    assert.equal(argv.at(-1), 'dist/main.js');
+    // Only V8 heap-sizing flags stand between them, and `npm run start:dist` uses the same.
+    const flags = argv.slice(1, -1);
+    for (const flag of flags) assert.match(flag, /^--(max-semi-space-size|heap-growing-percent)=\d+$/);
+    const scripts = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    assert.equal(scripts['start:dist'], ['node', ...flags, 'dist/main.js'].join(' '));
     assert.ok(final.includes('STOPSIGNAL SIGTERM'));
     assert.ok(final.some((l) => /^ENV .*NODE_ENV=production/.test(l)));
     assert.ok(final.some((l) => /^HEALTHCHECK .*\/healthz/.test(l)));
