@@ -1,11 +1,11 @@
 /**
  * The hot path, measured against a reference server in the same run.
  *
- *   npm run bench                 (needs redis-server and taskset on PATH; ~7 minutes)
- *   BENCH_SECONDS=3 BENCH_ROUNDS=2 BENCH_ONLY=session node bench/hot-path.bench.ts
+ *   npm run bench                 (needs redis-server and taskset on PATH; ~8 minutes)
+ *   npm run build:server && BENCH_SECONDS=3 BENCH_ROUNDS=2 BENCH_ONLY=session node bench/hot-path.bench.ts
  *
  * What runs: one redis-server; the reference server (bare Express 5 + node-redis, one GET of a
- * 400-byte JSON value, per-command timeouts off); keywarden (createApp on that Redis, logging
+ * 400-byte JSON value, per-command timeouts off); keywarden (the production build's createApp on that Redis, logging
  * at info, metrics on, rate limits on with limits the load never reaches) signed in through a
  * real OIDC provider, with a bearer issuer, guests and a bucket, vending from the AWS test
  * double. On machines with 2 or more cores every server is pinned to core 0 and everything
@@ -256,7 +256,7 @@ async function main(): Promise<void> {
     AWS_ACCESS_KEY_ID: DEFAULT_SERVICE_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: DEFAULT_SERVICE_CREDENTIALS.secretAccessKey,
   };
-  let keywarden = await startServer('support/keywarden-server.ts', keywardenEnv);
+  let keywarden = await startServer('support/keywarden-server.mjs', keywardenEnv);
   const pids = { reference: reference.child.pid!, keywarden: keywarden.child.pid! };
   async function shutdown(): Promise<void> {
     const exited = [reference, keywarden].map(
@@ -357,7 +357,7 @@ async function main(): Promise<void> {
     const exited = new Promise((resolve) => keywarden.child.once('exit', resolve));
     keywarden.child.disconnect();
     await exited;
-    keywarden = await startServer('support/keywarden-server.ts', keywardenEnv);
+    keywarden = await startServer('support/keywarden-server.mjs', keywardenEnv);
     pids.keywarden = keywarden.child.pid!;
     ports.keywarden = keywarden.port;
     const samples: Array<{ atSeconds: number; rssMb: number; p99: number; failed: number }> = [

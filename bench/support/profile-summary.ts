@@ -37,7 +37,7 @@ function groupOf(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : '(native)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
-  const own = /\/(src|bench|test)\/(.*)$/.exec(url);
+  const own = /\/(src|dist|bench|test)\/(.*)$/.exec(url);
   if (own) return `${own[1]}/${own[2]}`;
   if (url.startsWith('node:')) return url;
   return url;
