@@ -78,8 +78,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # receives the signal directly - no shell wrapper, no npm.
 #
 # The two V8 flags bound the heap's growth under load: the young generation to 16 MB per
-# semi-space, and each old-generation step to 1.5x. Without them RSS climbs past 340 MB under
-# load with about 30 MB live; with them it stays under 200 MB at no CPU cost measured by
+# semi-space, and each old-generation step to 1.5x. Without them RSS climbs past 330 MB under
+# load with about 30 MB live; with them it stays near 160 MB at no CPU cost measured by
 # bench/ (docs/operations.md, "Memory"). package.json's start:dist uses the same flags.
 STOPSIGNAL SIGTERM
 CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=50", "dist/main.js"]
