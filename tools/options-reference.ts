@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BEARER_KIND_DEFAULTS, LOGIN_PRESETS } from '../src/auth/provider-presets.ts';
+import { unwrapOption } from '../src/config/env-names.ts';
 import { configSchema, secretPaths } from '../src/config/schema.ts';
 
 type Schema = z.core.$ZodType;
@@ -76,47 +77,18 @@ function metaOf(schema: Schema): OptionMeta | undefined {
 
 /** Peels the wrappers that do not change what an option holds, gathering meta and default on the way. */
 function peel(schema: Schema): Peeled {
-  const peeled: Peeled = { inner: schema, meta: {}, hasDefault: false, optional: false, nullable: false };
-  let current = schema;
-  for (let depth = 0; depth < 30; depth++) {
+  const { inner, wrappers } = unwrapOption(schema);
+  const types = wrappers.map((wrapper) => wrapper._zod.def.type);
+  const firstDefault = wrappers.find((wrapper) => wrapper._zod.def.type === 'default');
+  return {
+    inner,
     // The outermost meta wins: a use of a shared schema may say more than the shared one.
-    peeled.meta = { ...metaOf(current), ...peeled.meta };
-    const def = current._zod.def;
-    switch (def.type) {
-      case 'default':
-        if (!peeled.hasDefault) {
-          peeled.hasDefault = true;
-          peeled.defaultValue = (def as z.core.$ZodDefaultDef).defaultValue;
-        }
-        current = (def as z.core.$ZodDefaultDef).innerType;
-        break;
-      case 'optional':
-        peeled.optional = true;
-        current = (def as z.core.$ZodOptionalDef).innerType;
-        break;
-      case 'nullable':
-        peeled.nullable = true;
-        current = (def as z.core.$ZodNullableDef).innerType;
-        break;
-      case 'prefault':
-      case 'readonly':
-      case 'catch':
-      case 'nonoptional':
-        current = (def as z.core.$ZodOptionalDef).innerType;
-        break;
-      case 'pipe': {
-        // A transform after a schema takes that schema's input; a preprocess, its output's.
-        const pipe = def as z.core.$ZodPipeDef;
-        current = pipe.in._zod.def.type === 'transform' ? pipe.out : pipe.in;
-        break;
-      }
-      default:
-        peeled.inner = current;
-        return peeled;
-    }
-  }
-  peeled.inner = current;
-  return peeled;
+    meta: Object.assign({}, ...[inner, ...wrappers.toReversed()].map(metaOf)) as OptionMeta,
+    hasDefault: firstDefault !== undefined,
+    ...(firstDefault ? { defaultValue: (firstDefault._zod.def as z.core.$ZodDefaultDef).defaultValue } : {}),
+    optional: types.includes('optional'),
+    nullable: types.includes('nullable'),
+  };
 }
 
 function shapeOf(schema: Schema): Record<string, Schema> {

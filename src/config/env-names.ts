@@ -28,37 +28,46 @@ export function camelCase(segment: string): string {
   return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, char: string) => char.toUpperCase());
 }
 
-/** Peels wrappers that do not change which keys or kind of value an option takes. */
-function unwrap(schema: Schema): { inner: Schema; nullable: boolean } {
+/**
+ * The wrappers around a schema that do not change which keys or kind of value an option takes
+ * (default, optional, nullable, readonly, pipe…), outermost first, and the schema they wrap.
+ * The environment-name rule and the generated options reference (tools/options-reference.ts)
+ * both read options through this one walk.
+ */
+export function unwrapOption(schema: Schema): { inner: Schema; wrappers: Schema[] } {
+  const wrappers: Schema[] = [];
   let current = schema;
-  let nullable = false;
-  for (let depth = 0; depth < 20; depth++) {
+  for (let depth = 0; depth < 30; depth++) {
     const def = current._zod.def;
     switch (def.type) {
       case 'nullable':
-        nullable = true;
-        current = (def as z.core.$ZodNullableDef).innerType;
-        break;
       case 'optional':
       case 'default':
       case 'prefault':
       case 'readonly':
       case 'catch':
       case 'nonoptional':
+        wrappers.push(current);
         current = (def as z.core.$ZodOptionalDef).innerType;
         break;
       case 'pipe': {
         // A transform after a schema (`string().transform`) takes that schema's input; a
         // preprocess (transform first) takes whatever its own step accepts.
+        wrappers.push(current);
         const pipe = def as z.core.$ZodPipeDef;
         current = pipe.in._zod.def.type === 'transform' ? pipe.out : pipe.in;
         break;
       }
       default:
-        return { inner: current, nullable };
+        return { inner: current, wrappers };
     }
   }
-  return { inner: current, nullable };
+  return { inner: current, wrappers };
+}
+
+function unwrap(schema: Schema): { inner: Schema; nullable: boolean } {
+  const { inner, wrappers } = unwrapOption(schema);
+  return { inner, nullable: wrappers.some((wrapper) => wrapper._zod.def.type === 'nullable') };
 }
 
 interface Step {
