@@ -3,7 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { vendCredentials } from './credentials.ts';
-import { type ReceivedRequest, SigV4Error, verifySigV4 } from './sigv4.ts';
+import { type ReceivedRequest, type SigV4Error, verifyServiceCall } from './sigv4.ts';
 import { AwsError, COGNITO_LOGIN_PROVIDER, type IdentityRecord, type LocalAwsState } from './state.ts';
 import {
   type CognitoTokenClaims,
@@ -112,23 +112,16 @@ export class CognitoService {
 
   async handle(operation: string, input: Input, req: ReceivedRequest): Promise<unknown> {
     if (SIGNED_OPERATIONS.has(operation)) {
-      try {
-        await verifySigV4(req, {
+      await verifyServiceCall(
+        req,
+        {
           service: 'cognito-identity',
           region: this.state.region,
-          uriEscapePath: true,
-          allowPresigned: false,
-          allowUnsignedPayload: false,
           now: this.state.now(),
-          lookup: (akid) =>
-            akid === this.state.serviceCredentials.accessKeyId
-              ? { secretAccessKey: this.state.serviceCredentials.secretAccessKey }
-              : undefined,
-        });
-      } catch (e) {
-        if (e instanceof SigV4Error) throw sigV4ErrorToCognito(e);
-        throw e;
-      }
+          serviceKey: this.state.serviceCredentials,
+        },
+        sigV4ErrorToCognito,
+      );
     }
     switch (operation) {
       case 'GetId':

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { roleNameOf } from './credentials.ts';
 import { parsePolicy } from './policy.ts';
-import { type ReceivedRequest, SigV4Error, verifySigV4 } from './sigv4.ts';
+import { type ReceivedRequest, verifyServiceCall } from './sigv4.ts';
 import { AwsError, type LocalAwsState, xmlEscape } from './state.ts';
 import { sigV4ErrorToSts } from './sts.ts';
 
@@ -81,24 +81,17 @@ export class IamService {
   }
 
   async #authenticate(req: ReceivedRequest, signingRegion: string): Promise<void> {
-    try {
-      await verifySigV4(req, {
+    // Only the service's own (IAM user) keys: credentials vended to users may not edit roles.
+    await verifyServiceCall(
+      req,
+      {
         service: 'iam',
         region: signingRegion === GLOBAL_SIGNING_REGION ? GLOBAL_SIGNING_REGION : this.state.region,
-        uriEscapePath: true,
-        allowPresigned: false,
-        allowUnsignedPayload: false,
         now: this.state.now(),
-        // Only the service's own (IAM user) keys: credentials vended to users may not edit roles.
-        lookup: (akid) =>
-          akid === this.state.serviceCredentials.accessKeyId
-            ? { secretAccessKey: this.state.serviceCredentials.secretAccessKey }
-            : undefined,
-      });
-    } catch (e) {
-      if (e instanceof SigV4Error) throw sigV4ErrorToSts(e);
-      throw e;
-    }
+        serviceKey: this.state.serviceCredentials,
+      },
+      sigV4ErrorToSts,
+    );
   }
 
   /** The role ARN for a role name, or NoSuchEntity. */

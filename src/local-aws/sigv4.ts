@@ -168,6 +168,39 @@ export function hasAuth(req: ReceivedRequest): boolean {
   return req.headers.authorization !== undefined || isPresigned(req);
 }
 
+/**
+ * Verifies a JSON/query API call (Cognito's developer operations, IAM) that only the service's
+ * own IAM-user keys may sign, never credentials vended to users. A SigV4 failure becomes the
+ * service's own error through `toError`.
+ */
+export async function verifyServiceCall(
+  req: ReceivedRequest,
+  opts: {
+    service: string;
+    region: string;
+    now: number;
+    serviceKey: { accessKeyId: string; secretAccessKey: string };
+  },
+  toError: (e: SigV4Error) => Error,
+): Promise<void> {
+  const { serviceKey } = opts;
+  try {
+    await verifySigV4(req, {
+      service: opts.service,
+      region: opts.region,
+      uriEscapePath: true,
+      allowPresigned: false,
+      allowUnsignedPayload: false,
+      now: opts.now,
+      lookup: (akid) =>
+        akid === serviceKey.accessKeyId ? { secretAccessKey: serviceKey.secretAccessKey } : undefined,
+    });
+  } catch (e) {
+    if (e instanceof SigV4Error) throw toError(e);
+    throw e;
+  }
+}
+
 export async function verifySigV4(req: ReceivedRequest, opts: VerifyOptions): Promise<VerifiedAuth> {
   if (req.headers.authorization !== undefined) return verifyHeaderAuth(req, opts);
   if (isPresigned(req)) {
