@@ -319,12 +319,14 @@ describe('the photo-upload example in Chromium', () => {
     // The same SDK calls the app makes, with alice's credentials, aimed at bob's photos.
     const aliceS3 = s3With(await credentialsOf(alice));
     const bobKey = (await gallery(bob))[0]!.key;
+    // Each request is sent when its turn comes: sent all at once, a refusal that arrived while
+    // an earlier one was awaited would be an unhandled rejection that fails the test run.
     for (const attempt of [
-      aliceS3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: bob.prefix })),
-      aliceS3.send(new ListObjectsV2Command({ Bucket: BUCKET })),
-      aliceS3.send(new GetObjectCommand({ Bucket: BUCKET, Key: bobKey })),
+      () => aliceS3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: bob.prefix })),
+      () => aliceS3.send(new ListObjectsV2Command({ Bucket: BUCKET })),
+      () => aliceS3.send(new GetObjectCommand({ Bucket: BUCKET, Key: bobKey })),
     ]) {
-      assert.deepEqual(await s3Refusal(attempt), { name: 'AccessDenied', status: 403 });
+      assert.deepEqual(await s3Refusal(attempt()), { name: 'AccessDenied', status: 403 });
     }
     const own: ListObjectsV2CommandOutput = await aliceS3.send(
       new ListObjectsV2Command({ Bucket: BUCKET, Prefix: alice.prefix }),
